@@ -1,0 +1,853 @@
+//! Private keys: parsing every accepted format, checking the key fits the algorithm, and the
+//! normalised form in which keys are stored (sealed) and loaded again for signing.
+//!
+//! Accepted: PEM PKCS#8 (`PRIVATE KEY`), encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`, with a
+//! passphrase), PKCS#1 (`RSA PRIVATE KEY`), SEC1 (`EC PRIVATE KEY`), and private JWKs (RSA, EC,
+//! OKP/Ed25519). HS* algorithms take the shared secret as given. Error messages describe the
+//! key (its kind, curve, format) and never contain any of its bytes.
+
+use std::fmt;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeyPairComponents, PublicKeyComponents};
+use aws_lc_rs::signature::{
+    self, EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair, RsaKeyPair,
+    UnparsedPublicKey,
+};
+use aws_lc_rs::{encoding::AsDer, hmac};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use pkcs8::der::asn1::ObjectIdentifier;
+use zeroize::Zeroizing;
+
+use crate::jwt::{Algorithm, Curve, KeyFamily};
+
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const OID_RSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const OID_P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
+const OID_SECP256K1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.10");
+const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const OID_X25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.110");
+const OID_ED448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.113");
+const OID_X448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.111");
+const OID_DSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10040.4.1");
+
+const MIN_RSA_BITS: usize = 2048;
+
+/// Why a key was refused. Each message names `jwt_private_key` and says what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("jwt_private_key must not be empty")]
+    Empty,
+    #[error("jwt_private_key is not a PEM private key (PKCS#8, PKCS#1 or SEC1) or a private JWK")]
+    NotRecognised,
+    #[error("jwt_private_key is a public key or certificate; a private key is needed")]
+    PublicKey,
+    #[error("jwt_private_key is {found}, but {alg} needs {expected}")]
+    WrongKind {
+        alg: Algorithm,
+        expected: &'static str,
+        found: String,
+    },
+    #[error("jwt_private_key is an RSA key of fewer than {MIN_RSA_BITS} bits; RSA keys must have at least {MIN_RSA_BITS} bits")]
+    RsaTooShort,
+    #[error("jwt_private_key is an RSA key of more than 8192 bits, which is not supported")]
+    RsaTooLong,
+    #[error("jwt_private_key is encrypted; give its passphrase in jwt_private_key_passphrase")]
+    PassphraseRequired,
+    #[error("jwt_private_key could not be decrypted with the given jwt_private_key_passphrase")]
+    WrongPassphrase,
+    #[error("jwt_private_key is a legacy encrypted PEM (Proc-Type: 4,ENCRYPTED), which is not supported; convert it to encrypted PKCS#8 with `openssl pkcs8 -topk8`")]
+    LegacyEncrypted,
+    #[error("jwt_private_key is {0}, which is not supported")]
+    Unsupported(String),
+    #[error("jwt_private_key is malformed: {0}")]
+    Malformed(&'static str),
+}
+
+/// A parsed key, ready to sign with its algorithm. `Debug` shows only the algorithm.
+pub struct SigningKey {
+    alg: Algorithm,
+    pair: Pair,
+}
+
+enum Pair {
+    Hmac(hmac::Key),
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+    Ed(Ed25519KeyPair),
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SigningKey({}, <redacted>)", self.alg)
+    }
+}
+
+/// A freshly parsed key and its normalised stored form (to be sealed before it is written).
+pub struct ParsedKey {
+    pub key: SigningKey,
+    pub stored: Zeroizing<Vec<u8>>,
+}
+
+impl fmt::Debug for ParsedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ParsedKey({:?})", self.key)
+    }
+}
+
+// The stored form starts with a tag for the key family, so that switching a credential's
+// algorithm to another family (RS256 → HS256) can never reinterpret a private key as a secret.
+const TAG_HMAC: u8 = b'H';
+const TAG_RSA: u8 = b'R';
+const TAG_EC: u8 = b'E';
+const TAG_ED25519: u8 = b'O';
+
+impl SigningKey {
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, aws_lc_rs::error::Unspecified> {
+        match &self.pair {
+            Pair::Hmac(key) => Ok(hmac::sign(key, message).as_ref().to_vec()),
+            Pair::Rsa(pair) => {
+                let padding: &'static dyn signature::RsaEncoding = match self.alg {
+                    Algorithm::RS256 => &signature::RSA_PKCS1_SHA256,
+                    Algorithm::RS384 => &signature::RSA_PKCS1_SHA384,
+                    Algorithm::RS512 => &signature::RSA_PKCS1_SHA512,
+                    Algorithm::PS256 => &signature::RSA_PSS_SHA256,
+                    Algorithm::PS384 => &signature::RSA_PSS_SHA384,
+                    _ => &signature::RSA_PSS_SHA512,
+                };
+                let mut sig = vec![0u8; pair.public_modulus_len()];
+                pair.sign(padding, &SystemRandom::new(), message, &mut sig)?;
+                Ok(sig)
+            }
+            Pair::Ec(pair) => Ok(pair.sign(&SystemRandom::new(), message)?.as_ref().to_vec()),
+            Pair::Ed(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+        }
+    }
+
+    /// Checks a signature with the public half (or the secret, for HMAC). Used for the trial
+    /// signature at create time, which catches private keys whose parts do not belong together.
+    pub fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+        let (alg, public): (&'static dyn signature::VerificationAlgorithm, &[u8]) = match &self.pair
+        {
+            Pair::Hmac(key) => return hmac::verify(key, message, sig).is_ok(),
+            Pair::Rsa(pair) => (
+                match self.alg {
+                    Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+                    Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+                    Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+                    Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+                    Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
+                    _ => &signature::RSA_PSS_2048_8192_SHA512,
+                },
+                pair.public_key().as_ref(),
+            ),
+            Pair::Ec(pair) => (
+                match self.alg {
+                    Algorithm::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+                    Algorithm::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
+                    _ => &signature::ECDSA_P521_SHA512_FIXED,
+                },
+                pair.public_key().as_ref(),
+            ),
+            Pair::Ed(pair) => (&signature::ED25519, pair.public_key().as_ref()),
+        };
+        UnparsedPublicKey::new(alg, public)
+            .verify(message, sig)
+            .is_ok()
+    }
+}
+
+/// Parses `text` as a key for `alg`, decrypting it with `passphrase` if it is encrypted.
+pub fn parse_private_key(
+    alg: Algorithm,
+    text: &str,
+    passphrase: Option<&str>,
+) -> Result<ParsedKey, KeyError> {
+    if text.trim().is_empty() {
+        return Err(KeyError::Empty);
+    }
+    if alg.family() == KeyFamily::Hmac {
+        return Ok(hmac_key(alg, text.as_bytes()));
+    }
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        return parse_jwk(alg, trimmed);
+    }
+    parse_pem(alg, text, passphrase)
+}
+
+/// Loads a key from its stored form; `alg` may differ from the one it was created for (an
+/// algorithm change re-checks the stored key), so the fit is checked again.
+pub fn load_stored_key(alg: Algorithm, stored: &[u8]) -> Result<SigningKey, KeyError> {
+    let (tag, der) = stored
+        .split_first()
+        .ok_or(KeyError::Malformed("empty stored key"))?;
+    match (*tag, alg.family()) {
+        (TAG_HMAC, KeyFamily::Hmac) => Ok(hmac_key(alg, der).key),
+        (TAG_RSA, KeyFamily::Rsa) => Ok(SigningKey {
+            alg,
+            pair: Pair::Rsa(RsaKeyPair::from_pkcs8(der).map_err(rsa_rejection)?),
+        }),
+        (TAG_EC, KeyFamily::Ec(_)) => {
+            let found = [Curve::P256, Curve::P384, Curve::P521]
+                .into_iter()
+                .find(|c| EcdsaKeyPair::from_pkcs8(ec_signing(*c), der).is_ok())
+                .ok_or(KeyError::Malformed("stored EC key"))?;
+            Ok(ec_from_pkcs8(alg, found, der)?.key)
+        }
+        (TAG_ED25519, KeyFamily::Ed25519) => Ok(ed25519_from_pkcs8(alg, der)?.key),
+        (tag, _) => Err(wrong_kind(
+            alg,
+            match tag {
+                TAG_HMAC => "a shared secret",
+                TAG_RSA => "an RSA key",
+                TAG_EC => "an EC key",
+                _ => "an Ed25519 key",
+            }
+            .to_string(),
+        )),
+    }
+}
+
+fn expected_kind(alg: Algorithm) -> &'static str {
+    match alg.family() {
+        KeyFamily::Hmac => "a shared secret",
+        KeyFamily::Rsa => "an RSA private key",
+        KeyFamily::Ec(Curve::P256) => "an EC private key on curve P-256",
+        KeyFamily::Ec(Curve::P384) => "an EC private key on curve P-384",
+        KeyFamily::Ec(Curve::P521) => "an EC private key on curve P-521",
+        KeyFamily::Ed25519 => "an Ed25519 private key",
+    }
+}
+
+fn wrong_kind(alg: Algorithm, found: String) -> KeyError {
+    KeyError::WrongKind {
+        alg,
+        expected: expected_kind(alg),
+        found,
+    }
+}
+
+fn stored(tag: u8, der: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(der.len() + 1));
+    out.push(tag);
+    out.extend_from_slice(der);
+    out
+}
+
+fn hmac_key(alg: Algorithm, secret: &[u8]) -> ParsedKey {
+    let digest = match alg {
+        Algorithm::HS256 => hmac::HMAC_SHA256,
+        Algorithm::HS384 => hmac::HMAC_SHA384,
+        _ => hmac::HMAC_SHA512,
+    };
+    ParsedKey {
+        key: SigningKey {
+            alg,
+            pair: Pair::Hmac(hmac::Key::new(digest, secret)),
+        },
+        stored: stored(TAG_HMAC, secret),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PEM
+
+struct PemBlock {
+    label: String,
+    der: Zeroizing<Vec<u8>>,
+}
+
+/// Finds every `-----BEGIN X-----` … `-----END X-----` block. Tolerates keys pasted with spaces
+/// instead of newlines and with literal `\n` escapes, which both happen when keys are copied
+/// through JSON and web forms.
+fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, KeyError> {
+    let text = Zeroizing::new(text.replace("\\n", "\n").replace("\\r", ""));
+    let mut blocks = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = &rest[start + "-----BEGIN ".len()..];
+        let label_end = after.find("-----").ok_or(KeyError::NotRecognised)?;
+        let label = after[..label_end].trim().to_string();
+        let body_and_rest = &after[label_end + 5..];
+        let end_marker = format!("-----END {label}-----");
+        let body_end = body_and_rest
+            .find(&end_marker)
+            .ok_or(KeyError::Malformed("PEM block without its END line"))?;
+        let body = &body_and_rest[..body_end];
+        if body.contains("Proc-Type:") && body.contains("ENCRYPTED") {
+            return Err(KeyError::LegacyEncrypted);
+        }
+        let compact: Zeroizing<String> =
+            Zeroizing::new(body.chars().filter(|c| !c.is_whitespace()).collect());
+        let der = STANDARD
+            .decode(compact.as_bytes())
+            .map_err(|_| KeyError::Malformed("PEM body is not valid base64"))?;
+        blocks.push(PemBlock {
+            label,
+            der: Zeroizing::new(der),
+        });
+        rest = &body_and_rest[body_end + end_marker.len()..];
+    }
+    Ok(blocks)
+}
+
+fn parse_pem(alg: Algorithm, text: &str, passphrase: Option<&str>) -> Result<ParsedKey, KeyError> {
+    let blocks = pem_blocks(text)?;
+    if blocks.is_empty() {
+        return Err(KeyError::NotRecognised);
+    }
+    // `openssl ecparam -genkey` writes an `EC PARAMETERS` block before the key; skip such blocks.
+    let mut saw_public = false;
+    for block in &blocks {
+        match block.label.as_str() {
+            "PRIVATE KEY" => return parse_pkcs8(alg, &block.der),
+            "ENCRYPTED PRIVATE KEY" => {
+                let passphrase = passphrase.ok_or(KeyError::PassphraseRequired)?;
+                let info = pkcs8::EncryptedPrivateKeyInfo::try_from(&block.der[..])
+                    .map_err(|_| KeyError::Malformed("encrypted PKCS#8 structure"))?;
+                let decrypted = info
+                    .decrypt(passphrase.as_bytes())
+                    .map_err(|_| KeyError::WrongPassphrase)?;
+                // A wrong passphrase can still yield valid padding by chance; then the
+                // plaintext is not a PKCS#8 structure, which is the same mistake.
+                return match parse_pkcs8(alg, decrypted.as_bytes()) {
+                    Err(KeyError::Malformed(_)) => Err(KeyError::WrongPassphrase),
+                    other => other,
+                };
+            }
+            "RSA PRIVATE KEY" => {
+                if alg.family() != KeyFamily::Rsa {
+                    return Err(wrong_kind(alg, "an RSA key".into()));
+                }
+                return rsa_key(alg, &block.der);
+            }
+            "EC PRIVATE KEY" => return parse_sec1(alg, &block.der),
+            "OPENSSH PRIVATE KEY" => return Err(KeyError::Unsupported("an OpenSSH key".into())),
+            "DSA PRIVATE KEY" => return Err(KeyError::Unsupported("a DSA key".into())),
+            "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE" | "EC PUBLIC KEY" => saw_public = true,
+            _ => {}
+        }
+    }
+    Err(if saw_public {
+        KeyError::PublicKey
+    } else {
+        KeyError::NotRecognised
+    })
+}
+
+fn parse_pkcs8(alg: Algorithm, der: &[u8]) -> Result<ParsedKey, KeyError> {
+    let info = pkcs8::PrivateKeyInfo::try_from(der)
+        .map_err(|_| KeyError::Malformed("PKCS#8 structure"))?;
+    let oid = info.algorithm.oid;
+    if oid == OID_RSA || oid == OID_RSA_PSS {
+        if alg.family() != KeyFamily::Rsa {
+            return Err(wrong_kind(alg, "an RSA key".into()));
+        }
+        // The inner structure is PKCS#1 for both OIDs; loading it directly also accepts
+        // keys generated as RSA-PSS, which sign PS* like any RSA key.
+        return rsa_key(alg, info.private_key);
+    }
+    if oid == OID_EC {
+        let curve_oid = info
+            .algorithm
+            .parameters_oid()
+            .map_err(|_| KeyError::Malformed("EC key without a named curve"))?;
+        let curve = match curve_oid {
+            c if c == OID_P256 => Curve::P256,
+            c if c == OID_P384 => Curve::P384,
+            c if c == OID_P521 => Curve::P521,
+            c if c == OID_SECP256K1 => {
+                return Err(KeyError::Unsupported("an EC key on curve secp256k1".into()))
+            }
+            _ => {
+                return Err(KeyError::Unsupported(
+                    "an EC key on an unknown curve".into(),
+                ))
+            }
+        };
+        return ec_from_pkcs8(alg, curve, der);
+    }
+    if oid == OID_ED25519 {
+        return ed25519_from_pkcs8(alg, der);
+    }
+    let found = match oid {
+        o if o == OID_X25519 => "an X25519 key (for key agreement, not signing)",
+        o if o == OID_X448 => "an X448 key (for key agreement, not signing)",
+        o if o == OID_ED448 => "an Ed448 key",
+        o if o == OID_DSA => "a DSA key",
+        _ => "a key of an unknown type",
+    };
+    Err(KeyError::Unsupported(found.into()))
+}
+
+fn rsa_key(alg: Algorithm, pkcs1: &[u8]) -> Result<ParsedKey, KeyError> {
+    if alg.family() != KeyFamily::Rsa {
+        return Err(wrong_kind(alg, "an RSA key".into()));
+    }
+    let pair = RsaKeyPair::from_der(pkcs1).map_err(rsa_rejection)?;
+    rsa_parsed(alg, pair)
+}
+
+fn rsa_rejection(e: aws_lc_rs::error::KeyRejected) -> KeyError {
+    match e.description_() {
+        "TooSmall" => KeyError::RsaTooShort,
+        "TooLarge" => KeyError::RsaTooLong,
+        _ => KeyError::Malformed("RSA key structure or values"),
+    }
+}
+
+fn rsa_parsed(alg: Algorithm, pair: RsaKeyPair) -> Result<ParsedKey, KeyError> {
+    let der = pair
+        .as_der()
+        .map_err(|_| KeyError::Malformed("RSA key could not be re-encoded"))?;
+    let stored = stored(TAG_RSA, der.as_ref());
+    Ok(ParsedKey {
+        key: SigningKey {
+            alg,
+            pair: Pair::Rsa(pair),
+        },
+        stored,
+    })
+}
+
+fn ec_signing(curve: Curve) -> &'static EcdsaSigningAlgorithm {
+    match curve {
+        Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        Curve::P384 => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+        Curve::P521 => &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
+    }
+}
+
+fn check_curve(alg: Algorithm, curve: Curve) -> Result<(), KeyError> {
+    match alg.family() {
+        KeyFamily::Ec(wanted) if wanted == curve => Ok(()),
+        _ => Err(wrong_kind(
+            alg,
+            format!("an EC key on curve {}", curve.name()),
+        )),
+    }
+}
+
+fn ec_parsed(alg: Algorithm, pair: EcdsaKeyPair) -> Result<ParsedKey, KeyError> {
+    let der = pair
+        .to_pkcs8v1()
+        .map_err(|_| KeyError::Malformed("EC key could not be re-encoded"))?;
+    let stored = stored(TAG_EC, der.as_ref());
+    Ok(ParsedKey {
+        key: SigningKey {
+            alg,
+            pair: Pair::Ec(pair),
+        },
+        stored,
+    })
+}
+
+fn ec_from_pkcs8(alg: Algorithm, curve: Curve, der: &[u8]) -> Result<ParsedKey, KeyError> {
+    check_curve(alg, curve)?;
+    let pair = EcdsaKeyPair::from_pkcs8(ec_signing(curve), der)
+        .map_err(|_| KeyError::Malformed("EC key structure or values"))?;
+    ec_parsed(alg, pair)
+}
+
+/// SEC1 keys name their curve inside; finding which curve loads them tells it.
+fn parse_sec1(alg: Algorithm, der: &[u8]) -> Result<ParsedKey, KeyError> {
+    for curve in [Curve::P256, Curve::P384, Curve::P521] {
+        if let Ok(pair) = EcdsaKeyPair::from_private_key_der(ec_signing(curve), der) {
+            check_curve(alg, curve)?;
+            return ec_parsed(alg, pair);
+        }
+    }
+    let secp256k1 = [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a];
+    if der.windows(secp256k1.len()).any(|w| w == secp256k1) {
+        return Err(KeyError::Unsupported("an EC key on curve secp256k1".into()));
+    }
+    Err(KeyError::Malformed(
+        "SEC1 EC key structure, or a curve other than P-256, P-384, P-521",
+    ))
+}
+
+fn ed25519_parsed(alg: Algorithm, pair: Ed25519KeyPair) -> Result<ParsedKey, KeyError> {
+    let der = pair
+        .to_pkcs8v1()
+        .map_err(|_| KeyError::Malformed("Ed25519 key could not be re-encoded"))?;
+    let stored = stored(TAG_ED25519, der.as_ref());
+    Ok(ParsedKey {
+        key: SigningKey {
+            alg,
+            pair: Pair::Ed(pair),
+        },
+        stored,
+    })
+}
+
+fn ed25519_from_pkcs8(alg: Algorithm, der: &[u8]) -> Result<ParsedKey, KeyError> {
+    if alg.family() != KeyFamily::Ed25519 {
+        return Err(wrong_kind(alg, "an Ed25519 key".into()));
+    }
+    let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
+        .map_err(|_| KeyError::Malformed("Ed25519 key structure or values"))?;
+    ed25519_parsed(alg, pair)
+}
+
+// ---------------------------------------------------------------------------------------------
+// JWK
+
+#[derive(serde::Deserialize)]
+struct Jwk {
+    kty: Option<String>,
+    crv: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    d: Option<String>,
+    p: Option<String>,
+    q: Option<String>,
+    dp: Option<String>,
+    dq: Option<String>,
+    qi: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+}
+
+impl Drop for Jwk {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        for field in [
+            &mut self.d,
+            &mut self.p,
+            &mut self.q,
+            &mut self.dp,
+            &mut self.dq,
+        ]
+        .into_iter()
+        .chain([&mut self.qi])
+        {
+            if let Some(v) = field {
+                v.zeroize();
+            }
+        }
+    }
+}
+
+fn b64(field: &Option<String>, what: &'static str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let text = field.as_deref().ok_or(KeyError::Malformed(what))?;
+    URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .map(Zeroizing::new)
+        .map_err(|_| KeyError::Malformed(what))
+}
+
+fn parse_jwk(alg: Algorithm, text: &str) -> Result<ParsedKey, KeyError> {
+    let jwk: Jwk = serde_json::from_str(text)
+        .map_err(|_| KeyError::Malformed("JWK is not a JSON object with string members"))?;
+    match jwk.kty.as_deref() {
+        Some("RSA") => {
+            if alg.family() != KeyFamily::Rsa {
+                return Err(wrong_kind(alg, "an RSA JWK".into()));
+            }
+            if jwk.d.is_none() {
+                return Err(KeyError::PublicKey);
+            }
+            let n = b64(&jwk.n, "RSA JWK member n")?;
+            let e = b64(&jwk.e, "RSA JWK member e")?;
+            let d = b64(&jwk.d, "RSA JWK member d")?;
+            if [&jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi]
+                .iter()
+                .any(|m| m.is_none())
+            {
+                return Err(KeyError::Unsupported(
+                    "an RSA JWK without its CRT members p, q, dp, dq, qi".into(),
+                ));
+            }
+            let components = KeyPairComponents {
+                public_key: PublicKeyComponents {
+                    n: n.as_slice(),
+                    e: e.as_slice(),
+                },
+                d: d.as_slice(),
+                p: &b64(&jwk.p, "RSA JWK member p")?[..],
+                q: &b64(&jwk.q, "RSA JWK member q")?[..],
+                dP: &b64(&jwk.dp, "RSA JWK member dp")?[..],
+                dQ: &b64(&jwk.dq, "RSA JWK member dq")?[..],
+                qInv: &b64(&jwk.qi, "RSA JWK member qi")?[..],
+            };
+            let significant = n.iter().skip_while(|b| **b == 0).count();
+            if significant * 8 < MIN_RSA_BITS {
+                return Err(KeyError::RsaTooShort);
+            }
+            let pair =
+                RsaKeyPair::from_components(&components).map_err(|e| match rsa_rejection(e) {
+                    KeyError::Malformed(_) => {
+                        KeyError::Malformed("RSA JWK members do not form a consistent key")
+                    }
+                    other => other,
+                })?;
+            rsa_parsed(alg, pair)
+        }
+        Some("EC") => {
+            let curve = match jwk.crv.as_deref() {
+                Some("P-256") => Curve::P256,
+                Some("P-384") => Curve::P384,
+                Some("P-521") => Curve::P521,
+                Some("secp256k1") => {
+                    return Err(KeyError::Unsupported("an EC JWK on curve secp256k1".into()))
+                }
+                _ => return Err(KeyError::Malformed("EC JWK member crv")),
+            };
+            check_curve(alg, curve)?;
+            if jwk.d.is_none() {
+                return Err(KeyError::PublicKey);
+            }
+            let d = b64(&jwk.d, "EC JWK member d")?;
+            let x = b64(&jwk.x, "EC JWK member x")?;
+            let y = b64(&jwk.y, "EC JWK member y")?;
+            let mut public = Vec::with_capacity(1 + x.len() + y.len());
+            public.push(0x04);
+            public.extend_from_slice(&x);
+            public.extend_from_slice(&y);
+            let pair =
+                EcdsaKeyPair::from_private_key_and_public_key(ec_signing(curve), &d, &public)
+                    .map_err(|_| {
+                        KeyError::Malformed("EC JWK members do not form a consistent key")
+                    })?;
+            ec_parsed(alg, pair)
+        }
+        Some("OKP") => {
+            match jwk.crv.as_deref() {
+                Some("Ed25519") => {}
+                Some(other @ ("Ed448" | "X25519" | "X448")) => {
+                    return Err(KeyError::Unsupported(format!(
+                        "an OKP JWK on curve {other}"
+                    )))
+                }
+                _ => return Err(KeyError::Malformed("OKP JWK member crv")),
+            }
+            if alg.family() != KeyFamily::Ed25519 {
+                return Err(wrong_kind(alg, "an Ed25519 JWK".into()));
+            }
+            if jwk.d.is_none() {
+                return Err(KeyError::PublicKey);
+            }
+            let d = b64(&jwk.d, "OKP JWK member d")?;
+            let x = b64(&jwk.x, "OKP JWK member x")?;
+            let pair = Ed25519KeyPair::from_seed_and_public_key(&d, &x)
+                .map_err(|_| KeyError::Malformed("OKP JWK members do not form a consistent key"))?;
+            ed25519_parsed(alg, pair)
+        }
+        Some("oct") => Err(wrong_kind(alg, "a symmetric (oct) JWK".into())),
+        _ => Err(KeyError::Malformed("JWK member kty must be RSA, EC or OKP")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_secret_is_taken_as_given() {
+        let parsed = parse_private_key(Algorithm::HS256, "s3cret", None).unwrap();
+        let sig = parsed.key.sign(b"msg").unwrap();
+        assert!(parsed.key.verify(b"msg", &sig));
+        let loaded = load_stored_key(Algorithm::HS512, &parsed.stored).unwrap();
+        assert_eq!(loaded.algorithm(), Algorithm::HS512);
+        assert_eq!(
+            parse_private_key(Algorithm::HS256, "  ", None).unwrap_err(),
+            KeyError::Empty
+        );
+    }
+
+    #[test]
+    fn generated_keys_round_trip_through_stored_form() {
+        let rng = SystemRandom::new();
+        let ec = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, &rng)
+            .unwrap();
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            STANDARD.encode(ec.as_ref())
+        );
+        let parsed = parse_private_key(Algorithm::ES384, &pem, None).unwrap();
+        let loaded = load_stored_key(Algorithm::ES384, &parsed.stored).unwrap();
+        let sig = loaded.sign(b"m").unwrap();
+        assert!(parsed.key.verify(b"m", &sig));
+        assert!(matches!(
+            parse_private_key(Algorithm::ES256, &pem, None),
+            Err(KeyError::WrongKind { .. })
+        ));
+        assert!(matches!(
+            load_stored_key(Algorithm::ES256, &parsed.stored),
+            Err(KeyError::Malformed(_)) | Err(KeyError::WrongKind { .. })
+        ));
+        assert!(matches!(
+            load_stored_key(Algorithm::HS256, &parsed.stored),
+            Err(KeyError::WrongKind { .. })
+        ));
+        // Pasted on one line with spaces, or with literal \n escapes.
+        let one_line = pem.replace('\n', " ");
+        assert!(parse_private_key(Algorithm::ES384, &one_line, None).is_ok());
+        let escaped = pem.replace('\n', "\\n");
+        assert!(parse_private_key(Algorithm::ES384, &escaped, None).is_ok());
+    }
+
+    #[test]
+    fn garbage_and_errors_never_echo_input() {
+        let secret = "-----BEGIN PRIVATE KEY-----\nQ0FOQVJZ\n-----END PRIVATE KEY-----";
+        let err = parse_private_key(Algorithm::RS256, secret, None).unwrap_err();
+        assert!(!err.to_string().contains("Q0FOQVJZ"));
+        assert_eq!(
+            parse_private_key(Algorithm::RS256, "hello", None).unwrap_err(),
+            KeyError::NotRecognised
+        );
+    }
+}
+
+/// Every fixture key against every algorithm: which pairings parse, and how the others fail.
+#[cfg(test)]
+mod fixture_tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        let path = format!(
+            "{}/../credvault/tests/fixtures/keys/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn accepted_formats_sign_and_verify() {
+        let table: &[(&str, &[Algorithm])] = &[
+            (
+                "rsa2048-pkcs8.pem",
+                &[
+                    Algorithm::RS256,
+                    Algorithm::RS384,
+                    Algorithm::RS512,
+                    Algorithm::PS256,
+                    Algorithm::PS384,
+                    Algorithm::PS512,
+                ],
+            ),
+            ("rsa2048-pkcs1.pem", &[Algorithm::RS256, Algorithm::PS512]),
+            ("rsa2048.jwk.json", &[Algorithm::RS384, Algorithm::PS256]),
+            ("rsa3072-pkcs8.pem", &[Algorithm::RS512]),
+            ("rsa-pss-pkcs8.pem", &[Algorithm::PS256, Algorithm::RS256]),
+            ("ec-p256-sec1.pem", &[Algorithm::ES256]),
+            ("ec-p256-sec1-noparams.pem", &[Algorithm::ES256]),
+            ("ec-p256-pkcs8.pem", &[Algorithm::ES256]),
+            ("ec-p256.jwk.json", &[Algorithm::ES256]),
+            ("ec-p384-sec1.pem", &[Algorithm::ES384]),
+            ("ec-p384-pkcs8.pem", &[Algorithm::ES384]),
+            ("ec-p384.jwk.json", &[Algorithm::ES384]),
+            ("ec-p521-sec1.pem", &[Algorithm::ES512]),
+            ("ec-p521-pkcs8.pem", &[Algorithm::ES512]),
+            ("ec-p521.jwk.json", &[Algorithm::ES512]),
+            ("ed25519-pkcs8.pem", &[Algorithm::EdDSA]),
+            ("ed25519.jwk.json", &[Algorithm::EdDSA]),
+        ];
+        for (name, algs) in table {
+            let text = fixture(name);
+            for alg in *algs {
+                let parsed = parse_private_key(*alg, &text, None)
+                    .unwrap_or_else(|e| panic!("{name} for {alg}: {e}"));
+                let loaded = load_stored_key(*alg, &parsed.stored).unwrap();
+                let sig = loaded.sign(b"trial").unwrap();
+                assert!(parsed.key.verify(b"trial", &sig), "{name} {alg}");
+            }
+        }
+        for name in ["rsa2048-encrypted.pem", "ec-p256-encrypted.pem"] {
+            let alg = if name.starts_with("rsa") {
+                Algorithm::RS256
+            } else {
+                Algorithm::ES256
+            };
+            let text = fixture(name);
+            assert!(
+                parse_private_key(alg, &text, Some("correct horse")).is_ok(),
+                "{name}"
+            );
+            assert_eq!(
+                parse_private_key(alg, &text, None).unwrap_err(),
+                KeyError::PassphraseRequired
+            );
+            assert_eq!(
+                parse_private_key(alg, &text, Some("wrong")).unwrap_err(),
+                KeyError::WrongPassphrase
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        let wrong = |name: &str, alg: Algorithm| {
+            let err = parse_private_key(alg, &fixture(name), None).unwrap_err();
+            assert!(
+                matches!(err, KeyError::WrongKind { .. }),
+                "{name} {alg}: {err}"
+            );
+            err.to_string()
+        };
+        assert_eq!(
+            wrong("ec-p256-pkcs8.pem", Algorithm::RS256),
+            "jwt_private_key is an EC key on curve P-256, but RS256 needs an RSA private key"
+        );
+        assert_eq!(
+            wrong("ec-p384-sec1.pem", Algorithm::ES256),
+            "jwt_private_key is an EC key on curve P-384, but ES256 needs an EC private key on curve P-256"
+        );
+        wrong("ec-p521.jwk.json", Algorithm::ES384);
+        wrong("rsa2048-pkcs1.pem", Algorithm::ES256);
+        wrong("rsa2048.jwk.json", Algorithm::EdDSA);
+        wrong("ed25519-pkcs8.pem", Algorithm::ES256);
+        wrong("ed25519.jwk.json", Algorithm::RS256);
+        let err =
+            |name: &str, alg: Algorithm| parse_private_key(alg, &fixture(name), None).unwrap_err();
+        assert_eq!(
+            err("rsa1024-pkcs8.pem", Algorithm::RS256),
+            KeyError::RsaTooShort
+        );
+        assert_eq!(
+            err("rsa1024-pkcs1.pem", Algorithm::PS256),
+            KeyError::RsaTooShort
+        );
+        assert_eq!(
+            err("rsa2048-pub.pem", Algorithm::RS256),
+            KeyError::PublicKey
+        );
+        assert_eq!(
+            err("rsa2048-pub.jwk.json", Algorithm::RS256),
+            KeyError::PublicKey
+        );
+        assert_eq!(
+            err("ec-p256-pub.pem", Algorithm::ES256),
+            KeyError::PublicKey
+        );
+        assert_eq!(
+            err("ed25519-pub.pem", Algorithm::EdDSA),
+            KeyError::PublicKey
+        );
+        assert_eq!(
+            err("rsa2048-legacy-encrypted.pem", Algorithm::RS256),
+            KeyError::LegacyEncrypted
+        );
+        assert!(matches!(
+            err("ec-secp256k1-pkcs8.pem", Algorithm::ES256),
+            KeyError::Unsupported(_)
+        ));
+        assert!(matches!(
+            err("x25519-pkcs8.pem", Algorithm::EdDSA),
+            KeyError::Unsupported(_)
+        ));
+        assert!(matches!(
+            err("ed448-pkcs8.pem", Algorithm::EdDSA),
+            KeyError::Unsupported(_)
+        ));
+    }
+}

@@ -1,0 +1,10 @@
+//! credvault's domain: everything that decides what a credential is and how its secrets are
+//! handled, with no I/O, no async and no HTTP, so that all of it is unit-testable.
+
+pub mod crypto;
+pub mod hosts;
+pub mod jwt;
+pub mod keys;
+pub mod model;
+pub mod slug;
+pub mod timefmt;

@@ -1,0 +1,211 @@
+//! credvault's storage: the [`Store`] trait that the API works against, and its SQLite
+//! implementation. Backend-specific SQL stays inside each implementation.
+//!
+//! The store is deliberately dumb: it keeps rows and enforces uniqueness, and never sees a
+//! secret in plain text (secrets arrive sealed by the caller).
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+mod sqlite;
+pub use sqlite::SqliteStore;
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule of the schema was hit.
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
+    /// The database cannot be reached or refused the operation for a reason of its own.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A row holds data this version cannot read.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// Which uniqueness rule a write hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    UserEmail,
+    TeamSlug,
+    CredentialSlug,
+    TestCredential,
+    Other,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub admin: bool,
+    pub is_active: bool,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub last_seen: Option<Millis>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub admin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKey {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Team {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Folder {
+    pub id: i64,
+    pub team_id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub parent_folder_id: Option<i64>,
+    pub created_at: Millis,
+    /// Number of (live) credentials in the folder.
+    pub size: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFolder {
+    pub team_id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub parent_folder_id: Option<i64>,
+}
+
+/// Everything a credential row holds. `config` is the mode's non-secret settings (e.g. the
+/// JWT algorithm and payload); `secret` is the sealed secret material.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Credential {
+    pub id: i64,
+    pub uid: String,
+    pub team_id: i64,
+    pub live_id: Option<i64>,
+    pub name: String,
+    pub slug: String,
+    pub mode: String,
+    pub folder_id: Option<i64>,
+    pub read_access: String,
+    pub shared_team_slugs: Vec<String>,
+    pub description: String,
+    pub metadata: Value,
+    pub allowed_hosts: Vec<String>,
+    pub owner_id: i64,
+    pub expires_at: Option<Millis>,
+    pub expiry_notifications_enabled: bool,
+    pub notification_recipient_ids: Vec<i64>,
+    pub config: Value,
+    pub secret: Vec<u8>,
+    pub test_credential_enabled: bool,
+    pub version: i64,
+    pub last_used_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// A credential to insert: the row minus what the database assigns.
+#[derive(Debug, Clone)]
+pub struct NewCredential {
+    pub uid: String,
+    pub team_id: i64,
+    pub live_id: Option<i64>,
+    pub name: String,
+    pub slug: String,
+    pub mode: String,
+    pub folder_id: Option<i64>,
+    pub read_access: String,
+    pub shared_team_slugs: Vec<String>,
+    pub description: String,
+    pub metadata: Value,
+    pub allowed_hosts: Vec<String>,
+    pub owner_id: i64,
+    pub expires_at: Option<Millis>,
+    pub expiry_notifications_enabled: bool,
+    pub notification_recipient_ids: Vec<i64>,
+    pub config: Value,
+    pub secret: Vec<u8>,
+}
+
+/// A page of rows plus the total count of rows matching the query.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// Offset-based paging as the Tines API does it.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Answers when the database does; used by `/readyz`.
+    async fn ping(&self) -> Result<()>;
+
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Writes `value` unless the key exists; returns whether it was written.
+    async fn insert_meta(&self, key: &str, value: &[u8]) -> Result<bool>;
+
+    async fn count_users(&self) -> Result<i64>;
+    async fn create_user(&self, user: NewUser) -> Result<User>;
+    async fn get_user(&self, id: i64) -> Result<Option<User>>;
+    async fn list_users(&self, page: PageRequest) -> Result<Page<User>>;
+
+    async fn create_api_key(&self, user_id: i64, name: &str, key_hash: &[u8]) -> Result<ApiKey>;
+    /// The live (unrevoked) key with this hash and the active user it belongs to.
+    async fn find_api_key(&self, key_hash: &[u8]) -> Result<Option<(Vec<u8>, User)>>;
+    /// Revokes a key of this user; false if there is no such unrevoked key.
+    async fn revoke_api_key(&self, user_id: i64, key_id: i64) -> Result<bool>;
+
+    async fn create_team(&self, name: &str, slug: &str) -> Result<Team>;
+    async fn get_team(&self, id: i64) -> Result<Option<Team>>;
+    async fn get_team_by_slug(&self, slug: &str) -> Result<Option<Team>>;
+    /// All teams (`member` = None) or those `member` belongs to, by id.
+    async fn list_teams(&self, member: Option<i64>, page: PageRequest) -> Result<Page<Team>>;
+    /// Adds the user to the team with `role`, or changes the role if already a member.
+    async fn set_membership(&self, team_id: i64, user_id: i64, role: &str) -> Result<()>;
+    async fn get_membership(&self, team_id: i64, user_id: i64) -> Result<Option<String>>;
+
+    async fn create_folder(&self, folder: NewFolder) -> Result<Folder>;
+    async fn get_folder(&self, id: i64) -> Result<Option<Folder>>;
+    /// Folders of one team, or (`team_id` = None) of the teams `member` belongs to, or all.
+    async fn list_folders(
+        &self,
+        team_id: Option<i64>,
+        member: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Page<Folder>>;
+
+    async fn create_credential(&self, credential: NewCredential) -> Result<Credential>;
+    async fn get_credential(&self, id: i64) -> Result<Option<Credential>>;
+    /// The test credential attached to a live credential, if any.
+    async fn get_test_credential(&self, live_id: i64) -> Result<Option<Credential>>;
+    /// Attaches a test credential and turns `test_credential_enabled` on for its live
+    /// credential, in one transaction. Conflict::TestCredential if one is already attached.
+    async fn attach_test_credential(&self, credential: NewCredential) -> Result<Credential>;
+}
