@@ -1,1 +1,101 @@
-fn main() {}
+//! The `credvault` binary: `serve` runs the HTTP service, `migrate` brings the database schema
+//! up to date and exits.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+mod startup;
+
+#[derive(Parser)]
+#[command(
+    name = "credvault",
+    version,
+    about = "A self-hosted credentials service speaking the Tines credentials API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(DbArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct DbArgs {
+    /// Directory for the SQLite database, the generated master key and the owner's API key.
+    #[arg(long, env = "CREDVAULT_DATA_DIR", default_value = "./credvault-data")]
+    pub data_dir: PathBuf,
+    /// Database URL; default: the SQLite file credvault.db in the data directory.
+    #[arg(long, env = "CREDVAULT_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "CREDVAULT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Base URL for links in responses (pagination); default http://<listen address>.
+    #[arg(long, env = "CREDVAULT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seconds a minted token may be reused (at most 10% of its lifetime); 0 turns reuse off.
+    #[arg(long, env = "CREDVAULT_TOKEN_CACHE_SECONDS", default_value_t = 30)]
+    pub token_cache_seconds: u64,
+    /// Requests per minute allowed per API key and client IP.
+    #[arg(long, env = "CREDVAULT_RATE_LIMIT_PER_MINUTE", default_value_t = 5000)]
+    pub rate_limit_per_minute: u32,
+    /// File holding the base64 master key; created (mode 0600) on first start if absent.
+    /// CREDVAULT_MASTER_KEY (base64), when set, takes precedence. Default <data-dir>/master.key.
+    #[arg(long, env = "CREDVAULT_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("CREDVAULT_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => startup::serve(args).await,
+            Command::Migrate(args) => startup::migrate(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Who is calling: the API key from `Authorization: Bearer` or `X-User-Token`, looked up by
+//! its keyed hash, and the caller's role in a team.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use credvault_core::crypto::hashes_equal;
+use credvault_core::model::Role;
+use credvault_store::{Team, User};
+
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+pub struct Caller {
+    pub user: User,
+}
+
+fn presented_key(parts: &Parts) -> Option<&str> {
+    if let Some(value) = parts.headers.get(AUTHORIZATION) {
+        let value = value.to_str().ok()?.trim();
+        let (scheme, key) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| key.trim())
+            .filter(|k| !k.is_empty());
+    }
+    parts
+        .headers
+        .get("x-user-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Caller> {
+        let key = presented_key(parts).ok_or(ApiError::Unauthorized(
+            "an API key is required: send Authorization: Bearer <key> or X-User-Token: <key>",
+        ))?;
+        let hash = state.keyring.hash_api_key(key);
+        match state.store.find_api_key(&hash).await? {
+            Some((stored, user)) if hashes_equal(&stored, &hash) => Ok(Caller { user }),
+            _ => Err(ApiError::Unauthorized("the API key is unknown or revoked")),
+        }
+    }
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.user.admin
+    }
+
+    /// The caller's role in a team; tenant admins act as TEAM_ADMIN everywhere.
+    pub async fn role_in(&self, state: &AppState, team_id: i64) -> ApiResult<Option<Role>> {
+        if self.is_admin() {
+            return Ok(Some(Role::TeamAdmin));
+        }
+        let role = state.store.get_membership(team_id, self.user.id).await?;
+        Ok(role.as_deref().and_then(Role::parse))
+    }
+
+    /// The team and the caller's role in it; 404 when it does not exist or the caller is not a
+    /// member, so that other teams' existence is not revealed.
+    pub async fn team(&self, state: &AppState, team_id: i64) -> ApiResult<(Team, Role)> {
+        let not_found = || ApiError::not_found(format!("team {team_id} not found"));
+        let team = state.store.get_team(team_id).await?.ok_or_else(not_found)?;
+        let role = self.role_in(state, team_id).await?.ok_or_else(not_found)?;
+        Ok((team, role))
+    }
+
+    pub fn require_admin(&self, action: &str) -> ApiResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "only tenant admins may {action}"
+            )))
+        }
+    }
+}
+
+/// 403 unless `role` is at least `needed`.
+pub fn require_role(role: Role, needed: Role, action: &str) -> ApiResult<()> {
+    if role >= needed {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "your role {role} does not allow you to {action}; {needed} or higher is needed"
+        )))
+    }
+}

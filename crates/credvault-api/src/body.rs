@@ -1,0 +1,154 @@
+//! Request bodies: the JSON-object extractor (400/413/415 in the API's error format) and typed
+//! field accessors whose errors name the field and what is wrong with it (422).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// The request body as a JSON object. Unknown fields are kept and ignored by handlers.
+pub struct JsonBody(pub Fields);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if let Some(content_type) = req.headers().get(CONTENT_TYPE) {
+            let essence = content_type
+                .to_str()
+                .unwrap_or("")
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if essence != "application/json" && !essence.ends_with("+json") {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest("the request body could not be read".into())
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::BadRequest(
+                "the request body is empty; a JSON object is expected".into(),
+            ));
+        }
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::BadRequest(format!(
+                "the request body is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        match value {
+            Value::Object(map) => Ok(JsonBody(Fields(map))),
+            _ => Err(ApiError::BadRequest(
+                "the request body must be a JSON object".into(),
+            )),
+        }
+    }
+}
+
+/// A JSON object's fields. A field that is absent or `null` counts as not given.
+pub struct Fields(pub Map<String, Value>);
+
+pub fn missing(field: &'static str) -> ApiError {
+    ApiError::invalid(field, format!("{field} is required"))
+}
+
+fn type_error(field: &'static str, expected: &str) -> ApiError {
+    ApiError::invalid(field, format!("{field} must be {expected}"))
+}
+
+impl Fields {
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.0.get(field).filter(|v| !v.is_null())
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.get(field).is_some()
+    }
+
+    pub fn required_str(&self, field: &'static str) -> Result<&str, ApiError> {
+        self.str(field)?.ok_or_else(|| missing(field))
+    }
+
+    pub fn required_int(&self, field: &'static str) -> Result<i64, ApiError> {
+        self.int(field)?.ok_or_else(|| missing(field))
+    }
+
+    pub fn str(&self, field: &'static str) -> Result<Option<&str>, ApiError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(type_error(field, "a string")),
+        }
+    }
+
+    pub fn bool(&self, field: &'static str) -> Result<Option<bool>, ApiError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(type_error(field, "true or false")),
+        }
+    }
+
+    /// An integer; a string of digits is accepted too, as some clients send ids as strings.
+    pub fn int(&self, field: &'static str) -> Result<Option<i64>, ApiError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(v) => as_int(v)
+                .map(Some)
+                .ok_or_else(|| type_error(field, "an integer")),
+        }
+    }
+
+    pub fn object(&self, field: &'static str) -> Result<Option<&Map<String, Value>>, ApiError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(map)),
+            Some(_) => Err(type_error(field, "a JSON object")),
+        }
+    }
+
+    pub fn str_array(&self, field: &'static str) -> Result<Option<Vec<String>>, ApiError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .map(Some)
+                .ok_or_else(|| type_error(field, "an array of strings")),
+            Some(_) => Err(type_error(field, "an array of strings")),
+        }
+    }
+
+    pub fn int_array(&self, field: &'static str) -> Result<Option<Vec<i64>>, ApiError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(as_int)
+                .collect::<Option<Vec<_>>>()
+                .map(Some)
+                .ok_or_else(|| type_error(field, "an array of integers")),
+            Some(_) => Err(type_error(field, "an array of integers")),
+        }
+    }
+}
+
+fn as_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}

@@ -1,0 +1,112 @@
+//! Credential folders (`/api/v1/folders`).
+
+use axum::extract::{OriginalUri, RawQuery, State};
+use axum::http::StatusCode;
+use axum::Json;
+use credvault_core::model::Role;
+use credvault_store::{Folder, NewFolder};
+use serde_json::{json, Value};
+
+use crate::auth::{require_role, Caller};
+use crate::body::JsonBody;
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::{envelope, PageParams, Query};
+use crate::AppState;
+
+/// The only folder content type this service holds.
+pub const CREDENTIAL: &str = "CREDENTIAL";
+
+pub fn folder_json(folder: &Folder) -> Value {
+    json!({
+        "id": folder.id,
+        "name": folder.name,
+        "content_type": folder.content_type,
+        "team_id": folder.team_id,
+        "size": folder.size,
+        "parent_folder_id": folder.parent_folder_id,
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let team_id = body.required_int("team_id")?;
+    let (team, role) = caller.team(&state, team_id).await?;
+    require_role(role, Role::Editor, "create folders in this team")?;
+    let name = body.required_str("name")?.trim();
+    if name.is_empty() {
+        return Err(ApiError::invalid("name", "name must not be empty"));
+    }
+    let content_type = body.required_str("content_type")?;
+    if content_type != CREDENTIAL {
+        return Err(ApiError::invalid(
+            "content_type",
+            format!(
+                "content_type {content_type} is not supported; only CREDENTIAL folders exist here"
+            ),
+        ));
+    }
+    let parent_folder_id = body.int("parent_folder_id")?;
+    if let Some(parent_id) = parent_folder_id {
+        credential_folder_of_team(&state, parent_id, team.id, "parent_folder_id").await?;
+    }
+    let folder = state
+        .store
+        .create_folder(NewFolder {
+            team_id: team.id,
+            name: name.to_string(),
+            content_type: CREDENTIAL.to_string(),
+            parent_folder_id,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(folder_json(&folder))))
+}
+
+/// The folder `id` if it is a CREDENTIAL folder of `team_id`; otherwise a 422 on `field`.
+pub async fn credential_folder_of_team(
+    state: &AppState,
+    id: i64,
+    team_id: i64,
+    field: &'static str,
+) -> ApiResult<Folder> {
+    match state.store.get_folder(id).await? {
+        Some(folder) if folder.team_id == team_id && folder.content_type == CREDENTIAL => {
+            Ok(folder)
+        }
+        _ => Err(ApiError::invalid(
+            field,
+            format!("{field} {id} is not a CREDENTIAL folder of team {team_id}"),
+        )),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    OriginalUri(uri): OriginalUri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let query = Query::parse(raw.as_deref())?;
+    let params = PageParams::from_query(&query)?;
+    let team_id = query.int("team_id")?;
+    if let Some(team_id) = team_id {
+        caller.team(&state, team_id).await?;
+    }
+    let member = (!caller.is_admin()).then_some(caller.user.id);
+    let page = state
+        .store
+        .list_folders(team_id, member, params.store_request())
+        .await?;
+    let items = page.items.iter().map(folder_json).collect();
+    Ok(Json(envelope(
+        &state.public_url,
+        uri.path(),
+        &query,
+        "folders",
+        items,
+        page.total,
+        params,
+    )))
+}

@@ -1,0 +1,108 @@
+//! Teams and membership (`/api/v1/teams`).
+
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::Json;
+use credvault_core::model::Role;
+use credvault_core::slug::slugify;
+use credvault_core::timefmt::format_millis;
+use credvault_store::Team;
+use serde_json::{json, Value};
+
+use crate::auth::{require_role, Caller};
+use crate::body::JsonBody;
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::{envelope, PageParams, Query};
+use crate::users::user_json;
+use crate::{path_id, AppState};
+
+pub fn team_json(team: &Team) -> Value {
+    json!({
+        "id": team.id,
+        "name": team.name,
+        "slug": team.slug,
+        "created_at": format_millis(team.created_at),
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require_admin("create teams")?;
+    let name = body.required_str("name")?.trim();
+    let slug = slugify(name);
+    if slug.is_empty() {
+        return Err(ApiError::invalid(
+            "name",
+            "name must contain at least one letter or digit",
+        ));
+    }
+    let team = state.store.create_team(name, &slug).await?;
+    Ok((StatusCode::CREATED, Json(team_json(&team))))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    OriginalUri(uri): OriginalUri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let query = Query::parse(raw.as_deref())?;
+    let params = PageParams::from_query(&query)?;
+    let member = (!caller.is_admin()).then_some(caller.user.id);
+    let page = state
+        .store
+        .list_teams(member, params.store_request())
+        .await?;
+    let items = page.items.iter().map(team_json).collect();
+    Ok(Json(envelope(
+        &state.public_url,
+        uri.path(),
+        &query,
+        "teams",
+        items,
+        page.total,
+        params,
+    )))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (team, _) = caller.team(&state, path_id(&raw_id, "team")?).await?;
+    Ok(Json(team_json(&team)))
+}
+
+pub async fn invite_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let (team, role) = caller.team(&state, path_id(&raw_id, "team")?).await?;
+    require_role(role, Role::TeamAdmin, "invite members to this team")?;
+    let user_id = body.required_int("user_id")?;
+    let new_role = match body.str("role")? {
+        None => Role::Viewer,
+        Some(text) => Role::parse(text).ok_or_else(|| {
+            ApiError::invalid("role", format!("role must be one of {}", Role::NAMES))
+        })?,
+    };
+    let user = state
+        .store
+        .get_user(user_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("user_id", format!("no user with id {user_id}")))?;
+    state
+        .store
+        .set_membership(team.id, user.id, new_role.as_str())
+        .await?;
+    let mut out = user_json(&user);
+    out["role"] = json!(new_role.as_str());
+    out["team_id"] = json!(team.id);
+    Ok(Json(out))
+}

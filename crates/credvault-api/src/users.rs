@@ -1,0 +1,145 @@
+//! Users and their API keys (`/api/v1/admin/users`).
+
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::Json;
+use credvault_core::crypto::generate_api_key;
+use credvault_core::timefmt::format_millis;
+use credvault_store::{NewUser, User};
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::body::JsonBody;
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::{envelope, PageParams, Query};
+use crate::{path_id, AppState};
+
+pub fn user_json(user: &User) -> Value {
+    json!({
+        "id": user.id,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "admin": user.admin,
+        "is_active": user.is_active,
+        "created_at": format_millis(user.created_at),
+        "updated_at": format_millis(user.updated_at),
+        "last_seen": user.last_seen.map(format_millis),
+    })
+}
+
+/// A plausible address: one `@` with text on both sides and no whitespace. Delivery is not
+/// credvault's concern, so nothing stricter.
+fn valid_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !email.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require_admin("create users")?;
+    let email = body.required_str("email")?.trim().to_lowercase();
+    if !valid_email(&email) {
+        return Err(ApiError::invalid(
+            "email",
+            "email must be an address like name@example.com",
+        ));
+    }
+    let user = state
+        .store
+        .create_user(NewUser {
+            email,
+            first_name: body.str("first_name")?.unwrap_or("").to_string(),
+            last_name: body.str("last_name")?.unwrap_or("").to_string(),
+            admin: body.bool("admin")?.unwrap_or(false),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(user_json(&user))))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    OriginalUri(uri): OriginalUri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    caller.require_admin("list users")?;
+    let query = Query::parse(raw.as_deref())?;
+    let params = PageParams::from_query(&query)?;
+    let page = state.store.list_users(params.store_request()).await?;
+    let items = page.items.iter().map(user_json).collect();
+    Ok(Json(envelope(
+        &state.public_url,
+        uri.path(),
+        &query,
+        "admin/users",
+        items,
+        page.total,
+        params,
+    )))
+}
+
+/// The user whose keys are managed: the caller itself, or anyone for a tenant admin.
+async fn key_owner(state: &AppState, caller: &Caller, raw_id: &str) -> ApiResult<User> {
+    let id = path_id(raw_id, "user")?;
+    if id != caller.user.id && !caller.is_admin() {
+        return Err(ApiError::forbidden(
+            "only tenant admins may manage other users' API keys",
+        ));
+    }
+    state
+        .store
+        .get_user(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("user {id} not found")))
+}
+
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let user = key_owner(&state, &caller, &raw_id).await?;
+    let name = body.required_str("name")?.trim();
+    if name.is_empty() {
+        return Err(ApiError::invalid("name", "name must not be empty"));
+    }
+    let key = generate_api_key();
+    let hash = state.keyring.hash_api_key(&key);
+    let created = state.store.create_api_key(user.id, name, &hash).await?;
+    tracing::info!(user_id = user.id, key_id = created.id, "API key created");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": created.id,
+            "name": created.name,
+            "key": key.as_str(),
+            "created_at": format_millis(created.created_at),
+        })),
+    ))
+}
+
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw_id, raw_key_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let user = key_owner(&state, &caller, &raw_id).await?;
+    let key_id = path_id(&raw_key_id, "API key")?;
+    if !state.store.revoke_api_key(user.id, key_id).await? {
+        return Err(ApiError::not_found(format!("API key {key_id} not found")));
+    }
+    tracing::info!(user_id = user.id, key_id, "API key revoked");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,219 @@
+//! Start-up: open and migrate the database, load or create the master key and check it against
+//! the database, create the tenant owner on an empty database, then serve until a signal.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use credvault_api::AppState;
+use credvault_core::crypto::{generate_api_key, Keyring, MasterKey};
+use credvault_store::{Conflict, NewUser, SqliteStore, Store, StoreError};
+use zeroize::Zeroizing;
+
+use crate::{DbArgs, ServeArgs};
+
+const KEY_CHECK: &str = "master_key_check";
+const DEFAULT_OWNER_EMAIL: &str = "owner@localhost";
+
+/// Creates the data directory readable only by its owner (it holds the database and keys).
+fn create_data_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    Ok(())
+}
+
+async fn open_store(args: &DbArgs) -> Result<SqliteStore> {
+    let store = match args.database_url.as_deref() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            bail!("PostgreSQL is not supported by this build yet; use the default SQLite database")
+        }
+        Some(url) if url.starts_with("sqlite:") => SqliteStore::open_url(url).await,
+        Some(_) => {
+            bail!("--database-url must start with sqlite: (PostgreSQL is not supported yet)")
+        }
+        None => {
+            create_data_dir(&args.data_dir)?;
+            SqliteStore::open(&args.data_dir.join("credvault.db")).await
+        }
+    };
+    store.context("cannot open the database")
+}
+
+pub async fn migrate(args: DbArgs) -> Result<()> {
+    let store = open_store(&args).await?;
+    store.close().await;
+    tracing::info!("database schema is up to date");
+    Ok(())
+}
+
+/// Writes `contents` to a new file readable only by its owner; never overwrites.
+fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents)
+        .and_then(|_| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// The master key from `CREDVAULT_MASTER_KEY`, else from the key file; the file is created
+/// only for a database that holds no encrypted data yet, so a lost key file is never silently
+/// replaced by a new key.
+async fn load_master_key(args: &ServeArgs, store: &dyn Store) -> Result<MasterKey> {
+    if let Ok(text) = std::env::var("CREDVAULT_MASTER_KEY") {
+        return MasterKey::from_base64(&text).context("CREDVAULT_MASTER_KEY is invalid");
+    }
+    let path = args
+        .master_key_file
+        .clone()
+        .unwrap_or_else(|| args.db.data_dir.join("master.key"));
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            let mode = fs::metadata(&path)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(path = %path.display(), "the master key file is readable by others; chmod 600 it");
+            }
+            MasterKey::from_base64(&text)
+                .with_context(|| format!("the master key file {} is invalid", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if store.get_meta(KEY_CHECK).await?.is_some() {
+                bail!(
+                    "no master key: {} does not exist and CREDVAULT_MASTER_KEY is not set, but the \
+                     database holds data encrypted with a master key; supply that key",
+                    path.display()
+                );
+            }
+            if let Some(dir) = path.parent() {
+                create_data_dir(dir)?;
+            }
+            let key = MasterKey::generate();
+            write_private_file(&path, key.to_base64().as_bytes())?;
+            tracing::info!(path = %path.display(), "generated a new master key; back it up, the data cannot be decrypted without it");
+            Ok(key)
+        }
+        Err(e) => {
+            Err(e).with_context(|| format!("cannot read the master key file {}", path.display()))
+        }
+    }
+}
+
+/// Refuses to start with a master key other than the one the database was created with.
+async fn check_master_key(store: &dyn Store, keyring: &Keyring) -> Result<()> {
+    let record = match store.get_meta(KEY_CHECK).await? {
+        Some(record) => record,
+        None => {
+            store
+                .insert_meta(KEY_CHECK, &keyring.make_key_check())
+                .await?;
+            // Another instance may have written its record first; the stored one decides.
+            store
+                .get_meta(KEY_CHECK)
+                .await?
+                .context("the master key check record vanished")?
+        }
+    };
+    if !keyring.verify_key_check(&record) {
+        bail!(
+            "the master key does not match this database: it was created with a different key. \
+             Start with the original master key (CREDVAULT_MASTER_KEY or --master-key-file)"
+        );
+    }
+    Ok(())
+}
+
+/// On a database without users: the tenant owner, and an API key for it.
+async fn bootstrap_owner(data_dir: &Path, store: &dyn Store, keyring: &Keyring) -> Result<()> {
+    if store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let email =
+        std::env::var("CREDVAULT_BOOTSTRAP_EMAIL").unwrap_or_else(|_| DEFAULT_OWNER_EMAIL.into());
+    let owner = match store
+        .create_user(NewUser {
+            email: email.trim().to_lowercase(),
+            first_name: "Owner".into(),
+            last_name: String::new(),
+            admin: true,
+        })
+        .await
+    {
+        Ok(owner) => owner,
+        // Another instance bootstrapped the same database at the same moment.
+        Err(StoreError::Conflict(Conflict::UserEmail)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let (key, key_file): (Zeroizing<String>, Option<PathBuf>) =
+        match std::env::var("CREDVAULT_BOOTSTRAP_API_KEY") {
+            Ok(key) if !key.trim().is_empty() => (Zeroizing::new(key.trim().to_string()), None),
+            _ => (generate_api_key(), Some(data_dir.join("owner-api-key"))),
+        };
+    if let Some(path) = &key_file {
+        create_data_dir(data_dir)?;
+        write_private_file(path, format!("{}\n", key.as_str()).as_bytes())?;
+    }
+    store
+        .create_api_key(owner.id, "bootstrap", &keyring.hash_api_key(&key))
+        .await?;
+    match key_file {
+        Some(path) => {
+            tracing::info!(email = %owner.email, key_file = %path.display(), "created the tenant owner; its API key is in the key file")
+        }
+        None => {
+            tracing::info!(email = %owner.email, "created the tenant owner with the API key from CREDVAULT_BOOTSTRAP_API_KEY")
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("cannot listen for SIGTERM");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+pub async fn serve(args: ServeArgs) -> Result<()> {
+    let store = Arc::new(open_store(&args.db).await?);
+    let master = load_master_key(&args, store.as_ref()).await?;
+    let keyring = Keyring::new(&master);
+    drop(master);
+    check_master_key(store.as_ref(), &keyring).await?;
+    bootstrap_owner(&args.db.data_dir, store.as_ref(), &keyring).await?;
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let local = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
+    let state = AppState {
+        store: store.clone(),
+        keyring: Arc::new(keyring),
+        public_url: public_url.trim_end_matches('/').into(),
+    };
+    tracing::info!("listening on http://{local}");
+    axum::serve(listener, credvault_api::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

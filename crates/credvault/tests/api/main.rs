@@ -1,0 +1,13 @@
+//! End-to-end tests: the real binary, a real SQLite file, real HTTP. One test binary, many
+//! modules, so that it links once.
+
+#[allow(dead_code)]
+mod support;
+
+mod auth;
+mod create_jwt;
+mod keys;
+mod lifecycle;
+mod rules;
+mod secrets;
+mod tenant;

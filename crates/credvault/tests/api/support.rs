@@ -1,0 +1,264 @@
+//! The test harness: each test starts the real `credvault` binary on its own port and data
+//! directory, talks to it over HTTP, and can read everything it logged.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+pub const OWNER_KEY: &str = "cvk_test_owner_key_0123456789abcdefghijklmnopqrstuv";
+
+pub fn fixture_key(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/keys")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+pub struct Server {
+    pub base: String,
+    pub data_dir: PathBuf,
+    _tmp: Option<TempDir>,
+    child: Child,
+    logs: Arc<Mutex<String>>,
+    http: reqwest::Client,
+}
+
+/// How a server failed to start: its exit status and everything it logged.
+#[derive(Debug)]
+pub struct StartFailure {
+    pub logs: String,
+    pub success: bool,
+}
+
+impl Server {
+    /// A fresh server on a fresh data directory, with the owner key [`OWNER_KEY`].
+    pub fn start() -> Server {
+        let tmp = TempDir::new().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let mut server = Server::start_in(&dir, &[]).expect("server failed to start");
+        server._tmp = Some(tmp);
+        server
+    }
+
+    /// Starts on `data_dir` (kept by the caller) with extra environment variables.
+    pub fn start_in(data_dir: &Path, env: &[(&str, &str)]) -> Result<Server, StartFailure> {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_credvault"));
+        cmd.arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("CREDVAULT_LOG", "debug")
+            .env("CREDVAULT_BOOTSTRAP_API_KEY", OWNER_KEY)
+            .env_remove("CREDVAULT_MASTER_KEY")
+            .env_remove("CREDVAULT_MASTER_KEY_FILE")
+            .env_remove("CREDVAULT_DATABASE_URL")
+            .env_remove("CREDVAULT_PUBLIC_URL")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("cannot spawn credvault");
+        let logs = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        for stream in [
+            Box::new(child.stderr.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stdout.take().unwrap()),
+        ] {
+            let logs = logs.clone();
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    if let Some(rest) = line.split("listening on http://").nth(1) {
+                        let _ = tx.send(rest.trim().to_string());
+                    }
+                    let mut logs = logs.lock().unwrap();
+                    logs.push_str(&line);
+                    logs.push('\n');
+                }
+            });
+        }
+        drop(tx);
+        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let status = child.wait().ok();
+                std::thread::sleep(Duration::from_millis(100));
+                return Err(StartFailure {
+                    logs: logs.lock().unwrap().clone(),
+                    success: status.is_some_and(|s| s.success()),
+                });
+            }
+        };
+        Ok(Server {
+            base: format!("http://{addr}"),
+            data_dir: data_dir.to_path_buf(),
+            _tmp: None,
+            child,
+            logs,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+
+    /// SIGTERM, then waits; returns whether the process exited with status 0.
+    pub fn stop(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        status.success()
+    }
+
+    /// Sends a request; `body` is sent as JSON. Returns the status and the JSON body
+    /// (`Value::Null` for an empty body).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        Self::read(req).await
+    }
+
+    pub async fn read(req: reqwest::RequestBuilder) -> (u16, Value) {
+        let resp = req.send().await.expect("request failed");
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                panic!(
+                    "non-JSON body with status {status}: {}",
+                    String::from_utf8_lossy(&bytes)
+                )
+            })
+        };
+        (status, body)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.base))
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> (u16, Value) {
+        self.call(Method::GET, path, Some(key), None).await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: Value) -> (u16, Value) {
+        self.call(Method::POST, path, Some(key), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> (u16, Value) {
+        self.call(Method::DELETE, path, Some(key), None).await
+    }
+
+    /// Creates a team as the owner; returns its id.
+    pub async fn team(&self, name: &str) -> i64 {
+        let (status, body) = self
+            .post("/api/v1/teams", OWNER_KEY, json!({ "name": name }))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_i64().unwrap()
+    }
+
+    /// Creates a user with an API key, optionally a member of `team` with `role`.
+    pub async fn user(&self, email: &str, team: Option<(i64, &str)>) -> (i64, String) {
+        let (status, user) = self
+            .post("/api/v1/admin/users", OWNER_KEY, json!({ "email": email }))
+            .await;
+        assert_eq!(status, 201, "{user}");
+        let id = user["id"].as_i64().unwrap();
+        let (status, key) = self
+            .post(
+                &format!("/api/v1/admin/users/{id}/api_keys"),
+                OWNER_KEY,
+                json!({ "name": "test" }),
+            )
+            .await;
+        assert_eq!(status, 201, "{key}");
+        if let Some((team_id, role)) = team {
+            self.invite(team_id, id, role).await;
+        }
+        (id, key["key"].as_str().unwrap().to_string())
+    }
+
+    pub async fn invite(&self, team_id: i64, user_id: i64, role: &str) {
+        let (status, body) = self
+            .post(
+                &format!("/api/v1/teams/{team_id}/invite_member"),
+                OWNER_KEY,
+                json!({ "user_id": user_id, "role": role }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Creates a credential as `key`; returns status and body.
+    pub async fn create_credential(&self, key: &str, body: Value) -> (u16, Value) {
+        self.post("/api/v1/user_credentials", key, body).await
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal valid JWT credential body for `team_id`.
+pub fn jwt_body(team_id: i64, name: &str) -> Value {
+    json!({
+        "name": name,
+        "mode": "JWT",
+        "team_id": team_id,
+        "jwt_algorithm": "ES256",
+        "jwt_payload": { "iss": "credvault-tests" },
+        "jwt_private_key": fixture_key("ec-p256-pkcs8.pem"),
+    })
+}
+
+/// Asserts the Tines error shape: exactly one error, with this field (or none) and a message
+/// that mentions `needle`.
+#[track_caller]
+pub fn assert_error(
+    status: u16,
+    body: &Value,
+    want_status: u16,
+    field: Option<&str>,
+    needle: &str,
+) {
+    assert_eq!(status, want_status, "body: {body}");
+    let errors = body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors array: {body}"));
+    assert_eq!(errors.len(), 1, "{body}");
+    assert_eq!(errors[0]["field"].as_str(), field, "{body}");
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(needle),
+        "message {message:?} does not mention {needle:?}"
+    );
+}
