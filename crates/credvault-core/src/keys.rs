@@ -74,8 +74,9 @@ pub struct SigningKey {
     pair: Pair,
 }
 
+// HMAC keys hold their precomputed pad states inline; boxing them keeps every variant small.
 enum Pair {
-    Hmac(hmac::Key),
+    Hmac(Box<hmac::Key>),
     Rsa(RsaKeyPair),
     Ec(EcdsaKeyPair),
     Ed(Ed25519KeyPair),
@@ -252,7 +253,7 @@ fn hmac_key(alg: Algorithm, secret: &[u8]) -> ParsedKey {
     ParsedKey {
         key: SigningKey {
             alg,
-            pair: Pair::Hmac(hmac::Key::new(digest, secret)),
+            pair: Pair::Hmac(Box::new(hmac::Key::new(digest, secret))),
         },
         stored: stored(TAG_HMAC, secret),
     }
@@ -526,13 +527,9 @@ impl Drop for Jwk {
             &mut self.q,
             &mut self.dp,
             &mut self.dq,
-        ]
-        .into_iter()
-        .chain([&mut self.qi])
-        {
-            if let Some(v) = field {
-                v.zeroize();
-            }
+            &mut self.qi,
+        ] {
+            field.zeroize();
         }
     }
 }

@@ -115,10 +115,12 @@ impl Server {
     }
 
     /// SIGTERM, then waits; returns whether the process exited with status 0.
-    pub fn stop(mut self) -> bool {
+    pub fn stop(&mut self) -> bool {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let status = self.child.wait().unwrap();
+        // Let the reader threads drain what the process wrote last.
+        std::thread::sleep(Duration::from_millis(200));
         status.success()
     }
 
