@@ -156,14 +156,14 @@ async fn validate_common(
         let team = state.store.get_team_by_slug(slug).await?.ok_or_else(|| {
             ApiError::invalid(
                 "shared_team_slugs",
-                format!("no team has the slug {slug:?}"),
+                format!("shared_team_slugs lists {slug:?}, but no team has that slug"),
             )
         })?;
         let their_role = caller.role_in(state, team.id).await?;
         if their_role.is_none_or(|r| r < Role::Editor) {
             return Err(ApiError::forbidden_field(
                 "shared_team_slugs",
-                format!("sharing with team {slug:?} needs EDITOR or higher in that team"),
+                format!("shared_team_slugs lists {slug:?}; sharing with that team needs EDITOR or higher in it"),
             ));
         }
     }
@@ -191,7 +191,7 @@ async fn validate_common(
         {
             return Err(ApiError::invalid(
                 RECIPIENTS,
-                format!("user {user_id} is not an EDITOR or TEAM_ADMIN of team {team_id}"),
+                format!("{RECIPIENTS} lists user {user_id}, who is not an EDITOR or TEAM_ADMIN of team {team_id}"),
             ));
         }
     }
@@ -392,7 +392,7 @@ pub async fn create(
             StoreError::Conflict(_) => ApiError::Conflict {
                 field: "name",
                 message: format!(
-                    "a credential with the slug {slug:?} already exists in team {}",
+                    "name gives the slug {slug:?}, which already exists in team {}",
                     team.id
                 ),
             },
