@@ -65,8 +65,18 @@ impl Caller {
     /// member, so that other teams' existence is not revealed.
     pub async fn team(&self, state: &AppState, team_id: i64) -> ApiResult<(Team, Role)> {
         let not_found = || ApiError::not_found(format!("team {team_id} not found"));
-        let team = state.store.get_team(team_id).await?.ok_or_else(not_found)?;
-        let role = self.role_in(state, team_id).await?.ok_or_else(not_found)?;
+        let (team, role) = state
+            .store
+            .get_team_with_role(team_id, self.user.id)
+            .await?
+            .ok_or_else(not_found)?;
+        let role = match self.is_admin() {
+            true => Role::TeamAdmin,
+            false => role
+                .as_deref()
+                .and_then(Role::parse)
+                .ok_or_else(not_found)?,
+        };
         Ok((team, role))
     }
 

@@ -184,6 +184,12 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_team(&self, name: &str, slug: &str) -> Result<Team>;
     async fn get_team(&self, id: i64) -> Result<Option<Team>>;
+    /// The team and `user_id`'s role in it (None if not a member), in one query.
+    async fn get_team_with_role(
+        &self,
+        team_id: i64,
+        user_id: i64,
+    ) -> Result<Option<(Team, Option<String>)>>;
     async fn get_team_by_slug(&self, slug: &str) -> Result<Option<Team>>;
     /// All teams (`member` = None) or those `member` belongs to, by id.
     async fn list_teams(&self, member: Option<i64>, page: PageRequest) -> Result<Page<Team>>;

@@ -5,6 +5,7 @@
 mod support;
 
 mod auth;
+mod concurrency;
 mod create_jwt;
 mod keys;
 mod lifecycle;

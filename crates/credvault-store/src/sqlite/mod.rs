@@ -20,9 +20,12 @@ use sqlx::Row;
 
 use crate::*;
 
+mod group_commit;
+
 pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
+    creates: tokio::sync::mpsc::Sender<group_commit::Job>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -133,12 +136,13 @@ fn credential_from_row(row: &SqliteRow) -> Result<Credential> {
     })
 }
 
-const INSERT_CREDENTIAL: &str =
-    "INSERT INTO credentials (uid, team_id, live_id, name, slug, mode, \
-     folder_id, read_access, shared_team_slugs, description, metadata, allowed_hosts, owner_id, \
-     expires_at, expiry_notifications_enabled, notification_recipient_ids, config, secret, \
-     created_at, updated_at) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *";
+const INSERT_COLUMNS: &str = "uid, team_id, live_id, name, slug, mode, folder_id, read_access, \
+     shared_team_slugs, description, metadata, allowed_hosts, owner_id, expires_at, \
+     expiry_notifications_enabled, notification_recipient_ids, config, secret, created_at, \
+     updated_at";
+
+/// One row's placeholders for [`INSERT_COLUMNS`].
+const INSERT_PLACEHOLDERS: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 fn bind_new_credential<'q>(
     query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
@@ -205,12 +209,17 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
         let reader = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await
             .map_err(db_error)?;
-        Ok(SqliteStore { reader, writer })
+        let creates = group_commit::start(writer.clone());
+        Ok(SqliteStore {
+            reader,
+            writer,
+            creates,
+        })
     }
 
     /// Closes both pools, checkpointing the WAL.
@@ -370,6 +379,29 @@ impl Store for SqliteStore {
         row.as_ref().map(team_from_row).transpose()
     }
 
+    async fn get_team_with_role(
+        &self,
+        team_id: i64,
+        user_id: i64,
+    ) -> Result<Option<(Team, Option<String>)>> {
+        let row = sqlx::query(
+            "SELECT t.*, m.role FROM teams t \
+             LEFT JOIN memberships m ON m.team_id = t.id AND m.user_id = ? WHERE t.id = ?",
+        )
+        .bind(user_id)
+        .bind(team_id)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_error)?;
+        match row {
+            Some(row) => Ok(Some((
+                team_from_row(&row)?,
+                row.try_get("role").map_err(db_error)?,
+            ))),
+            None => Ok(None),
+        }
+    }
+
     async fn get_team_by_slug(&self, slug: &str) -> Result<Option<Team>> {
         let row = sqlx::query("SELECT * FROM teams WHERE slug = ?")
             .bind(slug)
@@ -505,11 +537,13 @@ impl Store for SqliteStore {
     }
 
     async fn create_credential(&self, credential: NewCredential) -> Result<Credential> {
-        let row = bind_new_credential(sqlx::query(INSERT_CREDENTIAL), credential, now())
-            .fetch_one(&self.writer)
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let stopped = || StoreError::Unavailable("the database writer has stopped".into());
+        self.creates
+            .send(group_commit::Job { credential, reply })
             .await
-            .map_err(db_error)?;
-        credential_from_row(&row)
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     async fn get_credential(&self, id: i64) -> Result<Option<Credential>> {
@@ -538,7 +572,10 @@ impl Store for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_error)?;
-        let row = bind_new_credential(sqlx::query(INSERT_CREDENTIAL), credential, at)
+        let sql = format!(
+            "INSERT INTO credentials ({INSERT_COLUMNS}) VALUES {INSERT_PLACEHOLDERS} RETURNING *"
+        );
+        let row = bind_new_credential(sqlx::query(sqlx::AssertSqlSafe(sql)), credential, at)
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
