@@ -198,8 +198,11 @@ impl SqliteStore {
     }
 
     async fn with_options(options: SqliteConnectOptions) -> Result<SqliteStore> {
+        // No pings before handing out a connection: an embedded file cannot go stale like a
+        // network connection, and each ping is a round trip to the connection's worker thread.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await
@@ -210,6 +213,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await
