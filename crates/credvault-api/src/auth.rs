@@ -6,6 +6,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use credvault_core::crypto::hashes_equal;
 use credvault_core::model::Role;
+use credvault_core::timefmt::now_millis;
 use credvault_store::{Team, User};
 
 use crate::error::{ApiError, ApiResult};
@@ -41,10 +42,36 @@ impl FromRequestParts<AppState> for Caller {
         ))?;
         let hash = state.keyring.hash_api_key(key);
         match state.store.find_api_key(&hash).await? {
-            Some((stored, user)) if hashes_equal(&stored, &hash) => Ok(Caller { user }),
+            Some((stored, user)) if hashes_equal(&stored, &hash) => {
+                record_last_seen(state, &user);
+                Ok(Caller { user })
+            }
             _ => Err(ApiError::Unauthorized("the API key is unknown or revoked")),
         }
     }
+}
+
+/// How stale `last_seen` may get before a request refreshes it; keeps it to one write per
+/// user per interval however busy the user is.
+const LAST_SEEN_INTERVAL_MS: i64 = 60_000;
+
+/// Updates the user's `last_seen` in the background: it is advisory, so the request does not
+/// wait for the write.
+fn record_last_seen(state: &AppState, user: &User) {
+    let now = now_millis();
+    if user
+        .last_seen
+        .is_some_and(|t| now - t < LAST_SEEN_INTERVAL_MS)
+    {
+        return;
+    }
+    let store = state.store.clone();
+    let id = user.id;
+    tokio::spawn(async move {
+        if let Err(e) = store.touch_user(id, now).await {
+            tracing::warn!(user_id = id, error = %e, "could not record last_seen");
+        }
+    });
 }
 
 impl Caller {

@@ -175,6 +175,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_user(&self, user: NewUser) -> Result<User>;
     async fn get_user(&self, id: i64) -> Result<Option<User>>;
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>>;
+    /// Records that the user made an authenticated request at `at`.
+    async fn touch_user(&self, id: i64, at: Millis) -> Result<()>;
 
     async fn create_api_key(&self, user_id: i64, name: &str, key_hash: &[u8]) -> Result<ApiKey>;
     /// The live (unrevoked) key with this hash and the active user it belongs to.

@@ -310,6 +310,16 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn touch_user(&self, id: i64, at: Millis) -> Result<()> {
+        sqlx::query("UPDATE users SET last_seen = ? WHERE id = ?")
+            .bind(at)
+            .bind(id)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
     async fn create_api_key(&self, user_id: i64, name: &str, key_hash: &[u8]) -> Result<ApiKey> {
         let at = now();
         let id: i64 = sqlx::query_scalar(

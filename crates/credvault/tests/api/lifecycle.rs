@@ -120,3 +120,56 @@ async fn a_generated_owner_key_is_written_to_a_private_file_and_never_logged() {
     assert!(!server.logs().contains(&key));
     assert!(server.logs().contains("owner-api-key"));
 }
+
+#[tokio::test]
+async fn migrate_creates_the_schema_and_public_url_shapes_links() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().join("data");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_credvault"))
+        .args(["migrate", "--data-dir"])
+        .arg(&dir)
+        .env_remove("CREDVAULT_DATABASE_URL")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(dir.join("credvault.db").exists());
+    // migrate needs no master key and creates none.
+    assert!(!dir.join("master.key").exists());
+
+    let server = Server::start_in(
+        &dir,
+        &[("CREDVAULT_PUBLIC_URL", "https://vault.example.com/")],
+    )
+    .unwrap();
+    let (status, teams) = server
+        .get("/api/v1/teams?per_page=5&x=a%20b", OWNER_KEY)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        teams["meta"]["current_page"],
+        "https://vault.example.com/api/v1/teams?per_page=5&x=a+b&page=1"
+    );
+}
+
+#[tokio::test]
+async fn last_seen_records_authenticated_use() {
+    let server = Server::start();
+    let (id, key) = server.user("seen@example.com", None).await;
+    let (_, users) = server.get("/api/v1/admin/users", OWNER_KEY).await;
+    assert_eq!(
+        users["admin/users"][1]["last_seen"],
+        serde_json::Value::Null
+    );
+    assert_eq!(server.get("/api/v1/teams", &key).await.0, 200);
+    // Recorded in the background: poll briefly.
+    for _ in 0..50 {
+        let (_, users) = server.get("/api/v1/admin/users", OWNER_KEY).await;
+        let user = &users["admin/users"][1];
+        assert_eq!(user["id"], id);
+        if user["last_seen"].is_string() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("last_seen was never recorded");
+}
