@@ -9,35 +9,22 @@ SECONDS_PER_RUN=${1:-15}
 CONNECTIONS=${CONNECTIONS:-16}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 
-cargo build --release -q -p credvault
-WORK=$(mktemp -d "$PWD/target/bench.XXXXXX")   # on the same disk as the repository
-trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-KEY=cvk_bench_owner_key_00000000000000000000000000
+source bench/lib.sh
+WORK=$(mktemp -d "$PWD/target/bench.XXXXXX")
+trap 'kill ${SERVER_PID:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 PORT=18181
-FIX=crates/credvault/tests/fixtures/keys
 
 echo "== raw SQLite: single-row durable inserts (WAL, synchronous=FULL, one transaction each)"
 RAW=$(python3 bench/sqlite_insert.py "$WORK/raw.db" "$SECONDS_PER_RUN" | tee /dev/stderr | sed -n 's/.*rps=\([0-9.]*\).*/\1/p')
 
-CREDVAULT_BOOTSTRAP_API_KEY=$KEY CREDVAULT_LOG=warn target/release/credvault serve \
-  --listen 127.0.0.1:$PORT --data-dir "$WORK/data" &
-SERVER_PID=$!
-for _ in $(seq 50); do curl -sf http://127.0.0.1:$PORT/readyz >/dev/null && break; sleep 0.1; done
-curl -sf -X POST http://127.0.0.1:$PORT/api/v1/teams -H "Authorization: Bearer $KEY" \
-  -H 'content-type: application/json' -d '{"name":"bench"}' >/dev/null
-
-body() { # ALG KEYFILE -> JSON body with __NAME__ placeholder
-  python3 -c 'import json,sys; print(json.dumps({"name":"__NAME__","mode":"JWT","team_id":1,
-    "jwt_algorithm":sys.argv[1],"jwt_payload":{"iss":"bench","sub":"svc"},
-    "jwt_auto_generate_time_claims":True,"jwt_private_key":open(sys.argv[2]).read()}))' "$1" "$2"
-}
+start_server $PORT
 
 declare -A RPS
-for case in "RS256 $FIX/rsa2048-pkcs8.pem" "ES256 $FIX/ec-p256-pkcs8.pem"; do
+for case in "RS256 $FIXTURES/rsa2048-pkcs8.pem" "ES256 $FIXTURES/ec-p256-pkcs8.pem"; do
   set -- $case
-  body "$1" "$2" > "$WORK/body-$1.json"
+  create_body "$1" "$2" > "$WORK/body-$1.json"
   echo "== HTTP creates, $1, wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s"
-  OUT=$(BENCH_RUN=$1 BENCH_BODY_FILE="$WORK/body-$1.json" BENCH_KEY=$KEY \
+  OUT=$(BENCH_RUN=$1 BENCH_BODY_FILE="$WORK/body-$1.json" \
     wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" -s bench/create.lua http://127.0.0.1:$PORT)
   echo "$OUT" | grep RESULT
   RPS[$1]=$(echo "$OUT" | sed -n 's/^RESULT.* rps=\([0-9.]*\).*/\1/p')

@@ -1,6 +1,6 @@
 //! Credential folders (`/api/v1/folders`).
 
-use axum::extract::{OriginalUri, RawQuery, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use credvault_core::model::Role;
@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::auth::{require_role, Caller};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::{envelope, PageParams, Query};
+use crate::pagination::ListRequest;
 use crate::AppState;
 
 /// The only folder content type this service holds.
@@ -85,28 +85,16 @@ pub async fn credential_folder_of_team(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    OriginalUri(uri): OriginalUri,
-    RawQuery(raw): RawQuery,
+    list: ListRequest,
 ) -> ApiResult<Json<Value>> {
-    let query = Query::parse(raw.as_deref())?;
-    let params = PageParams::from_query(&query)?;
-    let team_id = query.int("team_id")?;
+    let team_id = list.query.int("team_id")?;
     if let Some(team_id) = team_id {
         caller.team(&state, team_id).await?;
     }
     let member = (!caller.is_admin()).then_some(caller.user.id);
     let page = state
         .store
-        .list_folders(team_id, member, params.store_request())
+        .list_folders(team_id, member, list.page())
         .await?;
-    let items = page.items.iter().map(folder_json).collect();
-    Ok(Json(envelope(
-        &state.public_url,
-        uri.path(),
-        &query,
-        "folders",
-        items,
-        page.total,
-        params,
-    )))
+    Ok(list.respond(&state.public_url, "folders", page, folder_json))
 }

@@ -1,6 +1,9 @@
 //! Tines-style pagination: `page` (1-based) and `per_page` (default 20, clamped to 500), and the
 //! `meta` object with links built from the public URL and the request's own query parameters.
 
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
+use axum::Json;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
@@ -70,6 +73,58 @@ impl PageParams {
             offset: (self.page - 1).saturating_mul(self.per_page),
             limit: self.per_page,
         }
+    }
+}
+
+/// A list request: the path, the query and the page it asks for. Handlers fetch the page from
+/// the store and answer with [`ListRequest::respond`].
+pub struct ListRequest {
+    pub path: String,
+    pub query: Query,
+    pub params: PageParams,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ListRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<ListRequest> {
+        // Inside the nested /api/v1 router `parts.uri` lacks the prefix; links need all of it.
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or(&parts.uri, |original| &original.0);
+        let query = Query::parse(uri.query())?;
+        let params = PageParams::from_query(&query)?;
+        Ok(ListRequest {
+            path: uri.path().to_string(),
+            query,
+            params,
+        })
+    }
+}
+
+impl ListRequest {
+    pub fn page(&self) -> credvault_store::PageRequest {
+        self.params.store_request()
+    }
+
+    pub fn respond<T>(
+        &self,
+        public_url: &str,
+        collection: &str,
+        page: credvault_store::Page<T>,
+        render: impl Fn(&T) -> Value,
+    ) -> Json<Value> {
+        let items = page.items.iter().map(render).collect();
+        Json(envelope(
+            public_url,
+            &self.path,
+            &self.query,
+            collection,
+            items,
+            page.total,
+            self.params,
+        ))
     }
 }
 

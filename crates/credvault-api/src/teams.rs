@@ -1,6 +1,6 @@
 //! Teams and membership (`/api/v1/teams`).
 
-use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use credvault_core::model::Role;
@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::auth::{require_role, Caller};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::{envelope, PageParams, Query};
+use crate::pagination::ListRequest;
 use crate::users::user_json;
 use crate::{path_id, AppState};
 
@@ -46,26 +46,11 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    OriginalUri(uri): OriginalUri,
-    RawQuery(raw): RawQuery,
+    list: ListRequest,
 ) -> ApiResult<Json<Value>> {
-    let query = Query::parse(raw.as_deref())?;
-    let params = PageParams::from_query(&query)?;
     let member = (!caller.is_admin()).then_some(caller.user.id);
-    let page = state
-        .store
-        .list_teams(member, params.store_request())
-        .await?;
-    let items = page.items.iter().map(team_json).collect();
-    Ok(Json(envelope(
-        &state.public_url,
-        uri.path(),
-        &query,
-        "teams",
-        items,
-        page.total,
-        params,
-    )))
+    let page = state.store.list_teams(member, list.page()).await?;
+    Ok(list.respond(&state.public_url, "teams", page, team_json))
 }
 
 pub async fn get(

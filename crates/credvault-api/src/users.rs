@@ -1,6 +1,6 @@
 //! Users and their API keys (`/api/v1/admin/users`).
 
-use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use credvault_core::crypto::generate_api_key;
@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::{envelope, PageParams, Query};
+use crate::pagination::ListRequest;
 use crate::{path_id, AppState};
 
 pub fn user_json(user: &User) -> Value {
@@ -70,23 +70,11 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    OriginalUri(uri): OriginalUri,
-    RawQuery(raw): RawQuery,
+    list: ListRequest,
 ) -> ApiResult<Json<Value>> {
     caller.require_admin("list users")?;
-    let query = Query::parse(raw.as_deref())?;
-    let params = PageParams::from_query(&query)?;
-    let page = state.store.list_users(params.store_request()).await?;
-    let items = page.items.iter().map(user_json).collect();
-    Ok(Json(envelope(
-        &state.public_url,
-        uri.path(),
-        &query,
-        "admin/users",
-        items,
-        page.total,
-        params,
-    )))
+    let page = state.store.list_users(list.page()).await?;
+    Ok(list.respond(&state.public_url, "admin/users", page, user_json))
 }
 
 /// The user whose keys are managed: the caller itself, or anyone for a tenant admin.

@@ -61,78 +61,84 @@ fn db_error(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// One column of a row, with decoding failures as store errors.
+fn col<'r, T>(row: &'r SqliteRow, name: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(name).map_err(db_error)
+}
+
 fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("JSON values always serialise")
 }
 
-fn json_col<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> Result<T> {
-    let text: String = row.try_get(col).map_err(db_error)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+fn json_col<T: serde::de::DeserializeOwned>(row: &SqliteRow, name: &str) -> Result<T> {
+    let text: String = col(row, name)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
 }
 
 fn user_from_row(row: &SqliteRow) -> Result<User> {
     Ok(User {
-        id: row.try_get("id").map_err(db_error)?,
-        email: row.try_get("email").map_err(db_error)?,
-        first_name: row.try_get("first_name").map_err(db_error)?,
-        last_name: row.try_get("last_name").map_err(db_error)?,
-        admin: row.try_get("admin").map_err(db_error)?,
-        is_active: row.try_get("is_active").map_err(db_error)?,
-        created_at: row.try_get("created_at").map_err(db_error)?,
-        updated_at: row.try_get("updated_at").map_err(db_error)?,
-        last_seen: row.try_get("last_seen").map_err(db_error)?,
+        id: col(row, "id")?,
+        email: col(row, "email")?,
+        first_name: col(row, "first_name")?,
+        last_name: col(row, "last_name")?,
+        admin: col(row, "admin")?,
+        is_active: col(row, "is_active")?,
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+        last_seen: col(row, "last_seen")?,
     })
 }
 
 fn team_from_row(row: &SqliteRow) -> Result<Team> {
     Ok(Team {
-        id: row.try_get("id").map_err(db_error)?,
-        name: row.try_get("name").map_err(db_error)?,
-        slug: row.try_get("slug").map_err(db_error)?,
-        created_at: row.try_get("created_at").map_err(db_error)?,
+        id: col(row, "id")?,
+        name: col(row, "name")?,
+        slug: col(row, "slug")?,
+        created_at: col(row, "created_at")?,
     })
 }
 
 fn folder_from_row(row: &SqliteRow) -> Result<Folder> {
     Ok(Folder {
-        id: row.try_get("id").map_err(db_error)?,
-        team_id: row.try_get("team_id").map_err(db_error)?,
-        name: row.try_get("name").map_err(db_error)?,
-        content_type: row.try_get("content_type").map_err(db_error)?,
-        parent_folder_id: row.try_get("parent_folder_id").map_err(db_error)?,
-        created_at: row.try_get("created_at").map_err(db_error)?,
-        size: row.try_get("size").map_err(db_error)?,
+        id: col(row, "id")?,
+        team_id: col(row, "team_id")?,
+        name: col(row, "name")?,
+        content_type: col(row, "content_type")?,
+        parent_folder_id: col(row, "parent_folder_id")?,
+        created_at: col(row, "created_at")?,
+        size: col(row, "size")?,
     })
 }
 
 fn credential_from_row(row: &SqliteRow) -> Result<Credential> {
     Ok(Credential {
-        id: row.try_get("id").map_err(db_error)?,
-        uid: row.try_get("uid").map_err(db_error)?,
-        team_id: row.try_get("team_id").map_err(db_error)?,
-        live_id: row.try_get("live_id").map_err(db_error)?,
-        name: row.try_get("name").map_err(db_error)?,
-        slug: row.try_get("slug").map_err(db_error)?,
-        mode: row.try_get("mode").map_err(db_error)?,
-        folder_id: row.try_get("folder_id").map_err(db_error)?,
-        read_access: row.try_get("read_access").map_err(db_error)?,
+        id: col(row, "id")?,
+        uid: col(row, "uid")?,
+        team_id: col(row, "team_id")?,
+        live_id: col(row, "live_id")?,
+        name: col(row, "name")?,
+        slug: col(row, "slug")?,
+        mode: col(row, "mode")?,
+        folder_id: col(row, "folder_id")?,
+        read_access: col(row, "read_access")?,
         shared_team_slugs: json_col(row, "shared_team_slugs")?,
-        description: row.try_get("description").map_err(db_error)?,
+        description: col(row, "description")?,
         metadata: json_col::<Value>(row, "metadata")?,
         allowed_hosts: json_col(row, "allowed_hosts")?,
-        owner_id: row.try_get("owner_id").map_err(db_error)?,
-        expires_at: row.try_get("expires_at").map_err(db_error)?,
-        expiry_notifications_enabled: row
-            .try_get("expiry_notifications_enabled")
-            .map_err(db_error)?,
+        owner_id: col(row, "owner_id")?,
+        expires_at: col(row, "expires_at")?,
+        expiry_notifications_enabled: col(row, "expiry_notifications_enabled")?,
         notification_recipient_ids: json_col(row, "notification_recipient_ids")?,
         config: json_col::<Value>(row, "config")?,
-        secret: row.try_get("secret").map_err(db_error)?,
-        test_credential_enabled: row.try_get("test_credential_enabled").map_err(db_error)?,
-        version: row.try_get("version").map_err(db_error)?,
-        last_used_at: row.try_get("last_used_at").map_err(db_error)?,
-        created_at: row.try_get("created_at").map_err(db_error)?,
-        updated_at: row.try_get("updated_at").map_err(db_error)?,
+        secret: col(row, "secret")?,
+        test_credential_enabled: col(row, "test_credential_enabled")?,
+        version: col(row, "version")?,
+        last_used_at: col(row, "last_used_at")?,
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
     })
 }
 
@@ -351,10 +357,7 @@ impl Store for SqliteStore {
         .await
         .map_err(db_error)?;
         match row {
-            Some(row) => Ok(Some((
-                row.try_get("key_hash").map_err(db_error)?,
-                user_from_row(&row)?,
-            ))),
+            Some(row) => Ok(Some((col(&row, "key_hash")?, user_from_row(&row)?))),
             None => Ok(None),
         }
     }
@@ -408,10 +411,7 @@ impl Store for SqliteStore {
         .await
         .map_err(db_error)?;
         match row {
-            Some(row) => Ok(Some((
-                team_from_row(&row)?,
-                row.try_get("role").map_err(db_error)?,
-            ))),
+            Some(row) => Ok(Some((team_from_row(&row)?, col(&row, "role")?))),
             None => Ok(None),
         }
     }

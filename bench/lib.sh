@@ -1,0 +1,25 @@
+# Shared by the bench scripts (source it): a release server on a scratch data directory under
+# target/ (the repository's disk), with one team, and a JWT create body for wrk.
+
+export BENCH_KEY=cvk_bench_owner_key_00000000000000000000000000
+FIXTURES=crates/credvault/tests/fixtures/keys
+
+# start_server PORT: builds, starts the server in $WORK/data, waits for it, creates team 1.
+# Sets SERVER_PID; the caller's EXIT trap should kill it and remove $WORK.
+start_server() {
+  local port=$1
+  cargo build --release -q -p credvault
+  CREDVAULT_BOOTSTRAP_API_KEY=$BENCH_KEY CREDVAULT_LOG=warn target/release/credvault serve \
+    --listen "127.0.0.1:$port" --data-dir "$WORK/data" &
+  SERVER_PID=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+  curl -sf -X POST "http://127.0.0.1:$port/api/v1/teams" -H "Authorization: Bearer $BENCH_KEY" \
+    -H 'content-type: application/json' -d '{"name":"bench"}' >/dev/null
+}
+
+# create_body ALG KEYFILE: a JSON create body whose name is the placeholder __NAME__.
+create_body() {
+  python3 -c 'import json,sys; print(json.dumps({"name":"__NAME__","mode":"JWT","team_id":1,
+    "jwt_algorithm":sys.argv[1],"jwt_payload":{"iss":"bench","sub":"svc"},
+    "jwt_auto_generate_time_claims":True,"jwt_private_key":open(sys.argv[2]).read()}))' "$1" "$2"
+}
