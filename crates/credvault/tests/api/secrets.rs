@@ -121,3 +121,29 @@ async fn canaries_appear_in_no_response_log_or_database_file() {
     }
     assert!(files >= 1);
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_and_redact_auth_headers() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let mut server = Server::start_in(tmp.path(), &[("CREDVAULT_LOG_FORMAT", "json")]).unwrap();
+    let team_id = server.team("Logs").await;
+    let (status, _) = Server::read(
+        server
+            .request(Method::GET, &format!("/api/v1/teams/{team_id}"))
+            .header("X-User-Token", OWNER_KEY),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(server.stop());
+    let logs = server.logs();
+    let mut lines = 0;
+    for line in logs.lines() {
+        let value: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(value["level"].is_string() && value["timestamp"].is_string());
+        lines += 1;
+    }
+    assert!(lines > 5);
+    assert!(logs.contains("finished processing request"));
+    assert!(!logs.contains(OWNER_KEY));
+}

@@ -80,7 +80,11 @@ impl Server {
                 for line in BufReader::new(stream).lines() {
                     let Ok(line) = line else { break };
                     if let Some(rest) = line.split("listening on http://").nth(1) {
-                        let _ = tx.send(rest.trim().to_string());
+                        let addr: String = rest
+                            .chars()
+                            .take_while(|c| c.is_ascii_digit() || ".:[]".contains(*c))
+                            .collect();
+                        let _ = tx.send(addr);
                     }
                     let mut logs = logs.lock().unwrap();
                     logs.push_str(&line);
