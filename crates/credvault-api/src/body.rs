@@ -72,6 +72,11 @@ impl Fields {
         self.0.get(field).filter(|v| !v.is_null())
     }
 
+    /// Present and explicitly `null`: in an update, clears a nullable field.
+    pub fn is_null(&self, field: &str) -> bool {
+        matches!(self.0.get(field), Some(Value::Null))
+    }
+
     pub fn has(&self, field: &str) -> bool {
         self.get(field).is_some()
     }

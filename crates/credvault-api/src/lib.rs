@@ -47,8 +47,16 @@ pub fn router(state: AppState) -> Router {
         .route("/teams/{id}", get(teams::get))
         .route("/teams/{id}/invite_member", post(teams::invite_member))
         .route("/folders", post(folders::create).get(folders::list))
-        .route("/user_credentials", post(credentials::create))
-        .route("/user_credentials/{id}", get(credentials::get));
+        .route(
+            "/user_credentials",
+            post(credentials::create).get(credentials::list),
+        )
+        .route(
+            "/user_credentials/{id}",
+            get(credentials::get)
+                .put(credentials::update)
+                .delete(credentials::delete),
+        );
 
     Router::new()
         .route("/healthz", get(health::healthz))

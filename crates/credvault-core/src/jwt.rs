@@ -128,6 +128,39 @@ impl fmt::Display for Algorithm {
     }
 }
 
+impl serde::Serialize for Algorithm {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Algorithm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Algorithm::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown JWS algorithm {text:?}")))
+    }
+}
+
+/// A JWT credential's non-secret settings, stored and shown under the API's field names.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct JwtSettings {
+    #[serde(rename = "jwt_algorithm")]
+    pub algorithm: Algorithm,
+    #[serde(rename = "jwt_payload")]
+    pub payload: Map<String, Value>,
+    #[serde(rename = "jwt_auto_generate_time_claims")]
+    pub auto_time_claims: bool,
+    #[serde(rename = "jwt_headers")]
+    pub headers: Map<String, Value>,
+    #[serde(rename = "jwt_lifetime_seconds")]
+    pub lifetime_seconds: i64,
+}
+
+/// Tines' lifetime for automatic time claims.
+pub const DEFAULT_LIFETIME_SECONDS: i64 = 3600;
+pub const MAX_LIFETIME_SECONDS: i64 = 86_400;
+
 #[derive(Debug, thiserror::Error)]
 #[error("the signature could not be computed")]
 pub struct SignError;

@@ -148,6 +148,38 @@ pub struct NewCredential {
     pub secret: Vec<u8>,
 }
 
+/// The credential owner's public details, as the Tines `owner` object shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Owner {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+}
+
+/// A credential with what its API object shows besides the row itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CredentialView {
+    pub credential: Credential,
+    pub owner: Option<Owner>,
+    /// `created_at` and `updated_at` of its test credential, if one is attached.
+    pub test_times: Option<(Millis, Millis)>,
+}
+
+/// Which credentials a list returns; `None` / `false` switch a filter off. Test credentials
+/// are never listed.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialFilter {
+    /// Only credentials of teams this user is a member of.
+    pub member: Option<i64>,
+    pub team_id: Option<i64>,
+    pub folder_id: Option<i64>,
+    /// `Some(true)`: only those with `allowed_hosts`; `Some(false)`: only those without.
+    pub restricted: Option<bool>,
+    /// Only credentials never used to mint a token.
+    pub unused: bool,
+}
+
 /// A page of rows plus the total count of rows matching the query.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
@@ -211,6 +243,21 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_credential(&self, credential: NewCredential) -> Result<Credential>;
     async fn get_credential(&self, id: i64) -> Result<Option<Credential>>;
+    /// A live credential with its owner and test credential times, in one query.
+    async fn get_credential_view(&self, id: i64) -> Result<Option<CredentialView>>;
+    async fn list_credentials(
+        &self,
+        filter: CredentialFilter,
+        page: PageRequest,
+    ) -> Result<Page<CredentialView>>;
+    /// Writes every mutable column of `credential` if its stored `version` still equals
+    /// `credential.version`; the stored version then moves on by one and `updated_at` to now.
+    /// None when the row changed meanwhile (or is gone): the caller reloads and retries.
+    async fn update_credential(&self, credential: &Credential) -> Result<Option<Credential>>;
+    /// Deletes a live credential and its test credential; false if there was none.
+    async fn delete_credential(&self, id: i64) -> Result<bool>;
+    /// Live credentials per mode, for metrics.
+    async fn count_credentials_by_mode(&self) -> Result<Vec<(String, i64)>>;
     /// The test credential attached to a live credential, if any.
     async fn get_test_credential(&self, live_id: i64) -> Result<Option<Credential>>;
     /// Attaches a test credential and turns `test_credential_enabled` on for its live

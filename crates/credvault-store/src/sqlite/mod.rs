@@ -142,6 +142,34 @@ fn credential_from_row(row: &SqliteRow) -> Result<Credential> {
     })
 }
 
+const VIEW_SELECT: &str = "SELECT c.*, u.first_name AS owner_first_name, \
+     u.last_name AS owner_last_name, u.email AS owner_email, \
+     t.created_at AS test_created_at, t.updated_at AS test_updated_at \
+     FROM credentials c LEFT JOIN users u ON u.id = c.owner_id \
+     LEFT JOIN credentials t ON t.live_id = c.id";
+
+fn view_from_row(row: &SqliteRow) -> Result<CredentialView> {
+    let credential = credential_from_row(row)?;
+    let owner = match col::<Option<String>>(row, "owner_email")? {
+        Some(email) => Some(Owner {
+            id: credential.owner_id,
+            first_name: col(row, "owner_first_name")?,
+            last_name: col(row, "owner_last_name")?,
+            email,
+        }),
+        None => None,
+    };
+    let test_times = match col::<Option<Millis>>(row, "test_created_at")? {
+        Some(created) => Some((created, col(row, "test_updated_at")?)),
+        None => None,
+    };
+    Ok(CredentialView {
+        credential,
+        owner,
+        test_times,
+    })
+}
+
 const INSERT_COLUMNS: &str = "uid, team_id, live_id, name, slug, mode, folder_id, read_access, \
      shared_team_slugs, description, metadata, allowed_hosts, owner_id, expires_at, \
      expiry_notifications_enabled, notification_recipient_ids, config, secret, created_at, \
@@ -567,6 +595,110 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         row.as_ref().map(credential_from_row).transpose()
+    }
+
+    async fn get_credential_view(&self, id: i64) -> Result<Option<CredentialView>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{VIEW_SELECT} WHERE c.id = ? AND c.live_id IS NULL"
+        )))
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_error)?;
+        row.as_ref().map(view_from_row).transpose()
+    }
+
+    async fn list_credentials(
+        &self,
+        filter: CredentialFilter,
+        page: PageRequest,
+    ) -> Result<Page<CredentialView>> {
+        // NULL parameters switch a filter off, keeping one static statement per query.
+        const WHERE: &str = "WHERE c.live_id IS NULL \
+             AND (?1 IS NULL OR c.team_id IN (SELECT team_id FROM memberships WHERE user_id = ?1)) \
+             AND (?2 IS NULL OR c.team_id = ?2) \
+             AND (?3 IS NULL OR c.folder_id = ?3) \
+             AND (?4 IS NULL OR (c.allowed_hosts <> '[]') = ?4) \
+             AND (?5 = 0 OR c.last_used_at IS NULL)";
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{VIEW_SELECT} {WHERE} ORDER BY c.id LIMIT ?6 OFFSET ?7"
+        )))
+        .bind(filter.member)
+        .bind(filter.team_id)
+        .bind(filter.folder_id)
+        .bind(filter.restricted)
+        .bind(filter.unused)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_error)?;
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM credentials c {WHERE}"
+        )))
+        .bind(filter.member)
+        .bind(filter.team_id)
+        .bind(filter.folder_id)
+        .bind(filter.restricted)
+        .bind(filter.unused)
+        .fetch_one(&self.reader)
+        .await
+        .map_err(db_error)?;
+        Ok(Page {
+            items: rows.iter().map(view_from_row).collect::<Result<_>>()?,
+            total,
+        })
+    }
+
+    async fn update_credential(&self, c: &Credential) -> Result<Option<Credential>> {
+        let row = sqlx::query(
+            "UPDATE credentials SET name = ?, slug = ?, folder_id = ?, read_access = ?, \
+             shared_team_slugs = ?, description = ?, metadata = ?, allowed_hosts = ?, \
+             expires_at = ?, expiry_notifications_enabled = ?, notification_recipient_ids = ?, \
+             config = ?, secret = ?, test_credential_enabled = ?, \
+             version = version + 1, updated_at = ? \
+             WHERE id = ? AND version = ? RETURNING *",
+        )
+        .bind(&c.name)
+        .bind(&c.slug)
+        .bind(c.folder_id)
+        .bind(&c.read_access)
+        .bind(json_text(&c.shared_team_slugs))
+        .bind(&c.description)
+        .bind(json_text(&c.metadata))
+        .bind(json_text(&c.allowed_hosts))
+        .bind(c.expires_at)
+        .bind(c.expiry_notifications_enabled)
+        .bind(json_text(&c.notification_recipient_ids))
+        .bind(json_text(&c.config))
+        .bind(&c.secret)
+        .bind(c.test_credential_enabled)
+        .bind(now())
+        .bind(c.id)
+        .bind(c.version)
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(db_error)?;
+        row.as_ref().map(credential_from_row).transpose()
+    }
+
+    async fn delete_credential(&self, id: i64) -> Result<bool> {
+        // The test credential goes with it (ON DELETE CASCADE).
+        let done = sqlx::query("DELETE FROM credentials WHERE id = ? AND live_id IS NULL")
+            .bind(id)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn count_credentials_by_mode(&self) -> Result<Vec<(String, i64)>> {
+        sqlx::query_as(
+            "SELECT mode, COUNT(*) FROM credentials WHERE live_id IS NULL GROUP BY mode ORDER BY mode",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_error)
     }
 
     async fn get_test_credential(&self, live_id: i64) -> Result<Option<Credential>> {

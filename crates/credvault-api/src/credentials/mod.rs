@@ -1,0 +1,412 @@
+//! Credentials (`/api/v1/user_credentials`): create, read, list, update and delete, test
+//! credentials, the sealing of secrets, and the Tines response object.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use credvault_core::crypto::{credential_aad, generate_uid};
+use credvault_core::model::{Mode, Role};
+use credvault_core::slug::slugify;
+use credvault_core::timefmt::format_millis;
+use credvault_store::{
+    Credential, CredentialFilter, CredentialView, NewCredential, Owner, StoreError,
+};
+use serde_json::{json, Value};
+use zeroize::Zeroizing;
+
+use crate::auth::{require_role, Caller};
+use crate::body::{missing, Fields, JsonBody};
+use crate::error::{ApiError, ApiResult};
+use crate::pagination::ListRequest;
+use crate::{path_id, AppState};
+
+mod fields;
+use fields::{apply_mode, parse_mode, Common, Context};
+
+/// The one secret field of a credential row (its sealed key, shared secret or text value).
+const SECRET_FIELD: &str = "secret";
+/// How often an update is recomputed when another update of the same credential wins the race.
+const UPDATE_ATTEMPTS: usize = 8;
+
+fn seal_secret(state: &AppState, team_id: i64, uid: &str, plain: &[u8]) -> Vec<u8> {
+    state
+        .keyring
+        .seal(&credential_aad(team_id, uid, SECRET_FIELD), plain)
+}
+
+/// The secret of a stored credential, in the clear.
+pub(crate) fn open_secret(state: &AppState, c: &Credential) -> ApiResult<Zeroizing<Vec<u8>>> {
+    state
+        .keyring
+        .open(&credential_aad(c.team_id, &c.uid, SECRET_FIELD), &c.secret)
+        .map_err(|e| ApiError::Internal(format!("credential {}: {e}", c.id)))
+}
+
+/// The Tines response object, plus the mode's non-secret settings. Never any secret.
+fn render(view: &CredentialView) -> Value {
+    let c = &view.credential;
+    let mut out = json!({
+        "id": c.id,
+        "name": c.name,
+        "mode": c.mode,
+        "team_id": c.team_id,
+        "folder_id": c.folder_id,
+        "read_access": c.read_access,
+        "shared_team_slugs": c.shared_team_slugs,
+        "description": c.description,
+        "slug": c.slug,
+        "created_at": format_millis(c.created_at),
+        "updated_at": format_millis(c.updated_at),
+        "allowed_hosts": c.allowed_hosts,
+        "metadata": c.metadata,
+        "restriction_type": if c.allowed_hosts.is_empty() { "UNRESTRICTED" } else { "RESTRICTED" },
+        "test_credential_enabled": c.test_credential_enabled,
+        "test_credential": view.test_times.map(|(created, updated)| json!({
+            "created_at": format_millis(created),
+            "updated_at": format_millis(updated),
+        })),
+        "owner": view.owner.as_ref().map(|o| json!({
+            "user_id": o.id,
+            "first_name": o.first_name,
+            "last_name": o.last_name,
+            "email": o.email,
+        })),
+        "expires_at": c.expires_at.map(format_millis),
+        "expiry_notifications_enabled": c.expiry_notifications_enabled,
+        "credential_notification_recipient_user_ids": c.notification_recipient_ids,
+    });
+    if let (Value::Object(out), Value::Object(config)) = (&mut out, &c.config) {
+        for (k, v) in config {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// A live credential the caller may read (member of its team, or tenant admin), with the
+/// caller's role in its team. Anything else is a 404, revealing nothing.
+async fn visible(state: &AppState, caller: &Caller, id: i64) -> ApiResult<(CredentialView, Role)> {
+    let not_found = || ApiError::not_found(format!("credential {id} not found"));
+    let view = state
+        .store
+        .get_credential_view(id)
+        .await?
+        .ok_or_else(not_found)?;
+    let role = caller
+        .role_in(state, view.credential.team_id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((view, role))
+}
+
+async fn render_by_id(state: &AppState, id: i64) -> ApiResult<Json<Value>> {
+    let view = state
+        .store
+        .get_credential_view(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("credential {id} not found")))?;
+    Ok(Json(render(&view)))
+}
+
+fn slug_conflict(e: StoreError, slug: &str, team_id: i64) -> ApiError {
+    match e {
+        StoreError::Conflict(_) => ApiError::Conflict {
+            field: "name",
+            message: format!(
+                "name gives the slug {slug:?}, which already exists in team {team_id}"
+            ),
+        },
+        other => other.into(),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mode = parse_mode(&body)?;
+    if let Some(live_id) = body.int("live_credential_id")? {
+        return attach_test_credential(&state, &caller, &body, mode, live_id).await;
+    }
+    let team_id = body.required_int("team_id")?;
+    let (team, role) = caller.team(&state, team_id).await?;
+    require_role(role, Role::Editor, "create credentials in this team")?;
+    if !body.has("name") {
+        return Err(missing("name"));
+    }
+    let ctx = Context {
+        state: &state,
+        caller: &caller,
+        team_id: team.id,
+        role,
+        is_owner: true,
+    };
+    let mut common = Common::defaults();
+    common.apply(&ctx, &body).await?;
+    let data = apply_mode(&state, mode, &body, None).await?;
+    let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
+
+    let uid = generate_uid();
+    let sealed = seal_secret(&state, team.id, &uid, &secret);
+    let slug = common.slug.clone();
+    let row = state
+        .store
+        .create_credential(NewCredential {
+            uid,
+            team_id: team.id,
+            live_id: None,
+            name: common.name,
+            slug: common.slug,
+            mode: mode.as_str().to_string(),
+            folder_id: common.folder_id,
+            read_access: common.read_access.as_str().to_string(),
+            shared_team_slugs: common.shared_team_slugs,
+            description: common.description,
+            metadata: common.metadata,
+            allowed_hosts: common.allowed_hosts,
+            owner_id: caller.user.id,
+            expires_at: common.expires_at,
+            expiry_notifications_enabled: common.expiry_notifications_enabled,
+            notification_recipient_ids: common.recipient_ids,
+            config: data.config,
+            secret: sealed,
+        })
+        .await
+        .map_err(|e| slug_conflict(e, &slug, team.id))?;
+    tracing::info!(credential_id = row.id, team_id = team.id, mode = %row.mode, "credential created");
+    // A new credential is owned by its creator and has no test credential yet.
+    let view = CredentialView {
+        credential: row,
+        owner: Some(Owner {
+            id: caller.user.id,
+            first_name: caller.user.first_name.clone(),
+            last_name: caller.user.last_name.clone(),
+            email: caller.user.email.clone(),
+        }),
+        test_times: None,
+    };
+    Ok((StatusCode::CREATED, Json(render(&view))))
+}
+
+/// `POST /user_credentials` with `live_credential_id` (Tines): attaches a test credential.
+/// Team, folder, description, sharing and host rules are the live credential's.
+async fn attach_test_credential(
+    state: &AppState,
+    caller: &Caller,
+    body: &Fields,
+    mode: Mode,
+    live_id: i64,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let (view, role) = visible(state, caller, live_id).await?;
+    let live = view.credential;
+    require_role(
+        role,
+        Role::Editor,
+        "attach a test credential to this credential",
+    )?;
+    if live.mode != mode.as_str() {
+        return Err(ApiError::invalid(
+            "mode",
+            format!(
+                "mode must be {} to match the live credential {live_id}",
+                live.mode
+            ),
+        ));
+    }
+    let name = match body.has("name") {
+        true => fields::name_and_slug(body)?.0,
+        false => live.name.clone(),
+    };
+    let metadata = fields::metadata(body)?;
+    let expires_at = fields::expires_at(body)?;
+    let data = apply_mode(state, mode, body, None).await?;
+    let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
+    let uid = generate_uid();
+    let sealed = seal_secret(state, live.team_id, &uid, &secret);
+    state
+        .store
+        .attach_test_credential(NewCredential {
+            uid,
+            team_id: live.team_id,
+            live_id: Some(live.id),
+            slug: slugify(&name),
+            name,
+            mode: live.mode.clone(),
+            folder_id: live.folder_id,
+            read_access: live.read_access.clone(),
+            shared_team_slugs: live.shared_team_slugs.clone(),
+            description: live.description.clone(),
+            metadata,
+            allowed_hosts: live.allowed_hosts.clone(),
+            owner_id: caller.user.id,
+            expires_at,
+            expiry_notifications_enabled: false,
+            notification_recipient_ids: Vec::new(),
+            config: data.config,
+            secret: sealed,
+        })
+        .await?;
+    tracing::info!(credential_id = live.id, "test credential attached");
+    Ok((StatusCode::CREATED, render_by_id(state, live.id).await?))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (view, _) = visible(&state, &caller, path_id(&raw_id, "credential")?).await?;
+    Ok(Json(render(&view)))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    list: ListRequest,
+) -> ApiResult<Json<Value>> {
+    let team_id = list.query.int("team_id")?;
+    if let Some(team_id) = team_id {
+        caller.team(&state, team_id).await?;
+    }
+    let (restricted, unused) = match list.query.get("filter").unwrap_or("") {
+        "" => (None, false),
+        "RESTRICTED" => (Some(true), false),
+        "UNRESTRICTED" => (Some(false), false),
+        "UNUSED_IN_ACTIONS" => (None, true),
+        _ => {
+            return Err(ApiError::invalid(
+                "filter",
+                "filter must be RESTRICTED, UNRESTRICTED or UNUSED_IN_ACTIONS",
+            ))
+        }
+    };
+    let filter = CredentialFilter {
+        member: (!caller.is_admin()).then_some(caller.user.id),
+        team_id,
+        folder_id: list.query.int("folder_id")?,
+        restricted,
+        unused,
+    };
+    let page = state.store.list_credentials(filter, list.page()).await?;
+    Ok(list.respond(&state.public_url, "user_credentials", page, render))
+}
+
+/// `PUT /user_credentials/{id}`: fields present replace the stored ones, validated as on
+/// create. Computed from the stored row and written only if that row is still current, so
+/// concurrent updates never interleave field by field; the loser is recomputed.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let id = path_id(&raw_id, "credential")?;
+    let mode = parse_mode(&body)?;
+    let is_test = body.bool("is_test")?.unwrap_or(false);
+    let enable_test = body.bool("test_credential_enabled")?;
+    for _ in 0..UPDATE_ATTEMPTS {
+        let (view, role) = visible(&state, &caller, id).await?;
+        require_role(role, Role::Editor, "update credentials of this team")?;
+        let live = view.credential;
+        if live.mode != mode.as_str() {
+            return Err(ApiError::invalid(
+                "mode",
+                format!(
+                    "mode cannot change: credential {id} is a {} credential",
+                    live.mode
+                ),
+            ));
+        }
+        let test = match is_test || enable_test == Some(true) {
+            true => state.store.get_test_credential(id).await?,
+            false => None,
+        };
+        if test.is_none() && is_test {
+            return Err(ApiError::invalid(
+                "is_test",
+                format!(
+                    "credential {id} has no test credential; attach one with live_credential_id"
+                ),
+            ));
+        }
+        if test.is_none() && enable_test == Some(true) {
+            return Err(ApiError::invalid(
+                "test_credential_enabled",
+                format!(
+                    "credential {id} has no test credential; attach one with live_credential_id"
+                ),
+            ));
+        }
+
+        if let (true, Some(test)) = (is_test, test) {
+            // The mode fields and metadata go to the test credential.
+            let mut next = test.clone();
+            if body.has("metadata") {
+                next.metadata = fields::metadata(&body)?;
+            }
+            let data = apply_mode(&state, mode, &body, Some(&test)).await?;
+            next.config = data.config;
+            if let Some(secret) = data.secret {
+                next.secret = seal_secret(&state, next.team_id, &next.uid, &secret);
+            }
+            if state.store.update_credential(&next).await?.is_none() {
+                continue;
+            }
+            if enable_test.is_none() {
+                tracing::info!(credential_id = id, "test credential updated");
+                return render_by_id(&state, id).await;
+            }
+        }
+
+        let mut next = live.clone();
+        if !is_test {
+            let ctx = Context {
+                state: &state,
+                caller: &caller,
+                team_id: live.team_id,
+                role,
+                is_owner: live.owner_id == caller.user.id,
+            };
+            let mut common = Common::of(&live)?;
+            common.apply(&ctx, &body).await?;
+            common.write_to(&mut next);
+            let data = apply_mode(&state, mode, &body, Some(&live)).await?;
+            next.config = data.config;
+            if let Some(secret) = data.secret {
+                next.secret = seal_secret(&state, next.team_id, &next.uid, &secret);
+            }
+        }
+        if let Some(enabled) = enable_test {
+            next.test_credential_enabled = enabled;
+        }
+        let slug = next.slug.clone();
+        match state.store.update_credential(&next).await {
+            Ok(Some(_)) => {
+                tracing::info!(credential_id = id, "credential updated");
+                return render_by_id(&state, id).await;
+            }
+            Ok(None) => continue,
+            Err(e) => return Err(slug_conflict(e, &slug, live.team_id)),
+        }
+    }
+    Err(ApiError::Conflict {
+        field: "id",
+        message: format!("credential {id} is being changed by other requests; retry"),
+    })
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = path_id(&raw_id, "credential")?;
+    let (_, role) = visible(&state, &caller, id).await?;
+    require_role(role, Role::Editor, "delete credentials of this team")?;
+    if !state.store.delete_credential(id).await? {
+        return Err(ApiError::not_found(format!("credential {id} not found")));
+    }
+    tracing::info!(credential_id = id, "credential deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
