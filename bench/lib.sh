@@ -9,7 +9,9 @@ FIXTURES=crates/credvault/tests/fixtures/keys
 start_server() {
   local port=$1
   cargo build --release -q -p credvault
-  CREDVAULT_BOOTSTRAP_API_KEY=$BENCH_KEY CREDVAULT_LOG=warn target/release/credvault serve \
+  # Rate limiting off: the load generator is one client sending far more than 5000/min.
+  CREDVAULT_BOOTSTRAP_API_KEY=$BENCH_KEY CREDVAULT_LOG=warn CREDVAULT_RATE_LIMIT_PER_MINUTE=0 \
+    target/release/credvault serve \
     --listen "127.0.0.1:$port" --data-dir "$WORK/data" &
   SERVER_PID=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done

@@ -2,7 +2,8 @@
 //! body `{"errors":[{"message":"…","field":"…"}]}`. Every failure a handler can meet ends up
 //! here, so the status for each kind of failure is decided in exactly one place.
 
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use credvault_core::keys::KeyError;
@@ -38,6 +39,8 @@ pub enum ApiError {
         field: &'static str,
         message: String,
     },
+    /// 429: over the rate limit; retry after this many seconds.
+    TooManyRequests { retry_after: u64 },
     /// 503: the database does not answer.
     Unavailable(String),
     /// 500: a bug. The detail is logged, never sent.
@@ -103,6 +106,11 @@ impl ApiError {
                 Some(*field),
                 message.clone(),
             ),
+            ApiError::TooManyRequests { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                None,
+                format!("rate limit exceeded; retry in {retry_after} s"),
+            ),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 None,
@@ -129,7 +137,13 @@ impl IntoResponse for ApiError {
             Some(field) => json!({ "message": message, "field": field }),
             None => json!({ "message": message }),
         };
-        (status, Json(json!({ "errors": [error] }))).into_response()
+        let mut response = (status, Json(json!({ "errors": [error] }))).into_response();
+        if let ApiError::TooManyRequests { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        response
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::HeaderName;
+use axum::middleware;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use credvault_core::crypto::Keyring;
@@ -19,7 +20,9 @@ pub mod credentials;
 pub mod error;
 pub mod folders;
 pub mod health;
+pub mod metrics;
 pub mod pagination;
+pub mod ratelimit;
 pub mod teams;
 pub mod users;
 
@@ -33,6 +36,9 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     /// Base of the links in pagination `meta`, without a trailing slash.
     pub public_url: Arc<str>,
+    /// None: no rate limit.
+    pub rate_limiter: Option<Arc<ratelimit::RateLimiter>>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -56,11 +62,20 @@ pub fn router(state: AppState) -> Router {
             get(credentials::get)
                 .put(credentials::update)
                 .delete(credentials::delete),
-        );
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ));
 
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::scrape))
         .nest("/api/v1", api)
         .fallback(|| async { error::ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })

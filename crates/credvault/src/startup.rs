@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use std::net::SocketAddr;
+
+use credvault_api::ratelimit::RateLimiter;
 use credvault_api::AppState;
 use credvault_core::crypto::{generate_api_key, Keyring, MasterKey};
 use credvault_store::{Conflict, NewUser, SqliteStore, Store, StoreError};
@@ -207,9 +210,12 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         store: store.clone(),
         keyring: Arc::new(keyring),
         public_url: public_url.trim_end_matches('/').into(),
+        rate_limiter: RateLimiter::new(args.rate_limit_per_minute).map(Arc::new),
+        metrics: Arc::default(),
     };
     tracing::info!("listening on http://{local}");
-    axum::serve(listener, credvault_api::router(state))
+    let app = credvault_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;
