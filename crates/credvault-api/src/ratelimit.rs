@@ -6,7 +6,7 @@
 //! applies the limit to the requests it receives.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -44,16 +44,10 @@ impl RateLimiter {
         })
     }
 
-    fn key_hash(&self, api_key: &[u8]) -> u64 {
-        let mut hasher = self.hasher.build_hasher();
-        api_key.hash(&mut hasher);
-        hasher.finish()
-    }
-
     /// Takes one token, or says in how many whole seconds one will be there.
     fn take(&self, api_key: &[u8], ip: IpAddr, now: Instant) -> Result<(), u64> {
         let rate_per_second = self.per_minute / 60.0;
-        let key = (self.key_hash(api_key), ip);
+        let key = (self.hasher.hash_one(api_key), ip);
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() >= PRUNE_AT {
             let capacity = self.per_minute;
