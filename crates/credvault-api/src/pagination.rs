@@ -150,7 +150,8 @@ pub fn envelope(
         let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
         format!("{public_url}{path}?{qs}")
     };
-    let next = (params.page < pages).then_some(params.page + 1);
+    // Lazily: `page + 1` would overflow for a page number at the integer limit.
+    let next = (params.page < pages).then(|| params.page + 1);
     json!({
         collection: items,
         "meta": {

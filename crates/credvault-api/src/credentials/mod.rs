@@ -1,6 +1,8 @@
 //! Credentials (`/api/v1/user_credentials`): create, read, list, update and delete, test
 //! credentials, the sealing of secrets, and the Tines response object.
 
+use std::sync::LazyLock;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -25,8 +27,19 @@ use fields::{apply_mode, parse_mode, Common, Context};
 
 /// The one secret field of a credential row (its sealed key, shared secret or text value).
 const SECRET_FIELD: &str = "secret";
-/// How often an update is recomputed when another update of the same credential wins the race.
-const UPDATE_ATTEMPTS: usize = 8;
+/// How often an update is recomputed when an update of the same credential on another
+/// instance wins the race.
+const UPDATE_ATTEMPTS: u64 = 8;
+
+/// Updates of one credential on this instance take turns (locks striped by id), so they never
+/// lose the stored version check to each other; only instances sharing the database do, and
+/// those are retried.
+fn update_turn(id: i64) -> &'static tokio::sync::Mutex<()> {
+    const STRIPES: usize = 64;
+    static LOCKS: LazyLock<Vec<tokio::sync::Mutex<()>>> =
+        LazyLock::new(|| (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect());
+    &LOCKS[id.rem_euclid(STRIPES as i64) as usize]
+}
 
 fn seal_secret(state: &AppState, team_id: i64, uid: &str, plain: &[u8]) -> Vec<u8> {
     state
@@ -305,7 +318,11 @@ pub async fn update(
     let mode = parse_mode(&body)?;
     let is_test = body.bool("is_test")?.unwrap_or(false);
     let enable_test = body.bool("test_credential_enabled")?;
-    for _ in 0..UPDATE_ATTEMPTS {
+    let _turn = update_turn(id).lock().await;
+    for attempt in 0..UPDATE_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+        }
         let (view, role) = visible(&state, &caller, id).await?;
         require_role(role, Role::Editor, "update credentials of this team")?;
         let live = view.credential;
