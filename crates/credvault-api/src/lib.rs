@@ -6,10 +6,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::HeaderName;
 use axum::middleware;
-use axum::routing::{delete, get, post};
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
 use credvault_core::crypto::Keyring;
 use credvault_store::Store;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -21,6 +23,7 @@ pub mod error;
 pub mod folders;
 pub mod health;
 pub mod metrics;
+pub mod openapi;
 pub mod pagination;
 pub mod ratelimit;
 pub mod teams;
@@ -41,28 +44,92 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
 }
 
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/admin/users", post(users::create).get(users::list))
-        .route("/admin/users/{id}/api_keys", post(users::create_api_key))
-        .route(
+type Routes = Vec<(
+    &'static str,
+    &'static [&'static str],
+    MethodRouter<AppState>,
+)>;
+
+/// The routes under `/api/v1`: path, the methods it answers, handlers. The methods are
+/// listed beside the handlers so the two are read (and changed) together; the OpenAPI
+/// document must describe exactly these (see `openapi::tests`).
+fn api_routes() -> Routes {
+    vec![
+        ("/openapi.json", &["GET"], get(openapi::document)),
+        (
+            "/admin/users",
+            &["POST", "GET"],
+            post(users::create).get(users::list),
+        ),
+        (
+            "/admin/users/{id}/api_keys",
+            &["POST"],
+            post(users::create_api_key),
+        ),
+        (
             "/admin/users/{id}/api_keys/{key_id}",
+            &["DELETE"],
             delete(users::revoke_api_key),
-        )
-        .route("/teams", post(teams::create).get(teams::list))
-        .route("/teams/{id}", get(teams::get))
-        .route("/teams/{id}/invite_member", post(teams::invite_member))
-        .route("/folders", post(folders::create).get(folders::list))
-        .route(
+        ),
+        (
+            "/teams",
+            &["POST", "GET"],
+            post(teams::create).get(teams::list),
+        ),
+        ("/teams/{id}", &["GET"], get(teams::get)),
+        (
+            "/teams/{id}/invite_member",
+            &["POST"],
+            post(teams::invite_member),
+        ),
+        (
+            "/folders",
+            &["POST", "GET"],
+            post(folders::create).get(folders::list),
+        ),
+        (
             "/user_credentials",
+            &["POST", "GET"],
             post(credentials::create).get(credentials::list),
-        )
-        .route(
+        ),
+        (
             "/user_credentials/{id}",
+            &["GET", "PUT", "DELETE"],
             get(credentials::get)
                 .put(credentials::update)
                 .delete(credentials::delete),
-        )
+        ),
+    ]
+}
+
+/// Routes outside `/api/v1`: no auth, no rate limit.
+fn service_routes() -> Routes {
+    vec![
+        ("/healthz", &["GET"], get(health::healthz)),
+        ("/readyz", &["GET"], get(health::readyz)),
+        ("/metrics", &["GET"], get(metrics::scrape)),
+    ]
+}
+
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Every route as (full path, methods), for checking the OpenAPI document against.
+pub fn route_table() -> Vec<(String, &'static [&'static str])> {
+    let api = api_routes()
+        .into_iter()
+        .map(|(path, methods, _)| (format!("{API_PREFIX}{path}"), methods));
+    let service = service_routes()
+        .into_iter()
+        .map(|(path, methods, _)| (path.to_string(), methods));
+    api.chain(service).collect()
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut api = Router::new();
+    for (path, _, handlers) in api_routes() {
+        api = api.route(path, handlers);
+    }
+    let api = api
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             ratelimit::limit,
@@ -71,15 +138,18 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ));
-
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::scrape))
-        .nest("/api/v1", api)
+    let mut app = Router::new();
+    for (path, _, handlers) in service_routes() {
+        app = app.route(path, handlers);
+    }
+    app.nest(API_PREFIX, api)
         .fallback(|| async { error::ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // A bug that panics still answers (500, logged) instead of dropping the connection.
+        .layer(CatchPanicLayer::custom(|_| {
+            error::ApiError::Internal("a request handler panicked".into()).into_response()
+        }))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
