@@ -4,6 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use credvault_core::crypto::hashes_equal;
 use credvault_core::model::Role;
 use credvault_core::timefmt::now_millis;
@@ -12,12 +13,18 @@ use credvault_store::{Team, User};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
+pub const NO_KEY: ApiError = ApiError::Unauthorized(
+    "an API key is required: send Authorization: Bearer <key> or X-User-Token: <key>",
+);
+pub const BAD_KEY: ApiError = ApiError::Unauthorized("the API key is unknown or revoked");
+
 pub struct Caller {
     pub user: User,
 }
 
-fn presented_key(parts: &Parts) -> Option<&str> {
-    if let Some(value) = parts.headers.get(AUTHORIZATION) {
+/// The API key of a request: `Authorization: Bearer <key>` or `X-User-Token: <key>`.
+pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    if let Some(value) = headers.get(AUTHORIZATION) {
         let value = value.to_str().ok()?.trim();
         let (scheme, key) = value.split_once(' ')?;
         return scheme
@@ -25,8 +32,7 @@ fn presented_key(parts: &Parts) -> Option<&str> {
             .then(|| key.trim())
             .filter(|k| !k.is_empty());
     }
-    parts
-        .headers
+    headers
         .get("x-user-token")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
@@ -37,16 +43,14 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Caller> {
-        let key = presented_key(parts).ok_or(ApiError::Unauthorized(
-            "an API key is required: send Authorization: Bearer <key> or X-User-Token: <key>",
-        ))?;
+        let key = presented_key(&parts.headers).ok_or(NO_KEY)?;
         let hash = state.keyring.hash_api_key(key);
         match state.store.find_api_key(&hash).await? {
             Some((stored, user)) if hashes_equal(&stored, &hash) => {
                 record_last_seen(state, &user);
                 Ok(Caller { user })
             }
-            _ => Err(ApiError::Unauthorized("the API key is unknown or revoked")),
+            _ => Err(BAD_KEY),
         }
     }
 }

@@ -18,15 +18,18 @@ use tracing::Level;
 
 pub mod auth;
 pub mod body;
+pub mod caches;
 pub mod credentials;
 pub mod error;
 pub mod folders;
 pub mod health;
 pub mod metrics;
+pub mod mint;
 pub mod openapi;
 pub mod pagination;
 pub mod ratelimit;
 pub mod teams;
+pub mod usage;
 pub mod users;
 
 /// Largest request body accepted (413 above it).
@@ -42,6 +45,9 @@ pub struct AppState {
     /// None: no rate limit.
     pub rate_limiter: Option<Arc<ratelimit::RateLimiter>>,
     pub metrics: Arc<metrics::Metrics>,
+    pub key_cache: Arc<caches::KeyCache>,
+    pub token_cache: Arc<caches::TokenCache>,
+    pub usage: Arc<usage::UsageRecorder>,
 }
 
 type Routes = Vec<(
@@ -99,6 +105,8 @@ fn api_routes() -> Routes {
                 .put(credentials::update)
                 .delete(credentials::delete),
         ),
+        ("/user_credentials/{id}/token", &["POST"], post(mint::token)),
+        ("/user_credentials/{id}/jwks", &["GET"], get(mint::jwks)),
     ]
 }
 

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -12,7 +13,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// Upper bounds (seconds) of the latency histogram's buckets.
@@ -24,6 +25,39 @@ const BUCKETS: [f64; 14] = [
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
+    mints: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// [hits, misses]
+    key_cache: [AtomicU64; 2],
+    token_cache: [AtomicU64; 2],
+}
+
+/// How a mint ended, for `credvault_mints_total{outcome}`.
+#[derive(Debug, Clone, Copy)]
+pub enum MintOutcome {
+    Signed,
+    Refused,
+    Invalid,
+    Failed,
+}
+
+impl MintOutcome {
+    pub fn of<T>(result: &ApiResult<T>) -> MintOutcome {
+        match result {
+            Ok(_) => MintOutcome::Signed,
+            Err(ApiError::Forbidden { .. }) => MintOutcome::Refused,
+            Err(ApiError::Internal(_) | ApiError::Unavailable(_)) => MintOutcome::Failed,
+            Err(_) => MintOutcome::Invalid,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            MintOutcome::Signed => "signed",
+            MintOutcome::Refused => "refused",
+            MintOutcome::Invalid => "invalid",
+            MintOutcome::Failed => "failed",
+        }
+    }
 }
 
 #[derive(Default)]
@@ -34,6 +68,23 @@ struct Histogram {
 }
 
 impl Metrics {
+    pub fn mint(&self, algorithm: &str, outcome: MintOutcome) {
+        *self
+            .mints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((algorithm.to_string(), outcome.label()))
+            .or_default() += 1;
+    }
+
+    pub fn key_cache(&self, hit: bool) {
+        self.key_cache[usize::from(!hit)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn token_cache(&self, hit: bool) {
+        self.token_cache[usize::from(!hit)].fetch_add(1, Ordering::Relaxed);
+    }
+
     fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
         *self
             .requests
@@ -53,6 +104,28 @@ impl Metrics {
     }
 
     fn render(&self, out: &mut String) {
+        out.push_str("# HELP credvault_mints_total Token mints by algorithm and outcome.\n");
+        out.push_str("# TYPE credvault_mints_total counter\n");
+        for ((alg, outcome), n) in self.mints.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = writeln!(
+                out,
+                "credvault_mints_total{{algorithm=\"{alg}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        for (name, counters) in [("key", &self.key_cache), ("token", &self.token_cache)] {
+            let _ = writeln!(
+                out,
+                "# HELP credvault_{name}_cache_requests_total {name} cache lookups by result.\n\
+                 # TYPE credvault_{name}_cache_requests_total counter"
+            );
+            for (result, n) in ["hit", "miss"].iter().zip(counters.iter()) {
+                let _ = writeln!(
+                    out,
+                    "credvault_{name}_cache_requests_total{{result=\"{result}\"}} {}",
+                    n.load(Ordering::Relaxed)
+                );
+            }
+        }
         out.push_str(
             "# HELP credvault_http_requests_total HTTP requests by route, method and status.\n",
         );

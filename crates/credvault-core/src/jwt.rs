@@ -214,6 +214,60 @@ pub fn claims(
     claims
 }
 
+/// A key ready to mint with: its settings, and the encoded JOSE header, which is the same for
+/// every token of this key.
+pub struct PreparedKey {
+    pub key: SigningKey,
+    pub settings: JwtSettings,
+    header_b64: String,
+}
+
+impl std::fmt::Debug for PreparedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PreparedKey({:?})", self.key)
+    }
+}
+
+/// A minted token and the times it carries (Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Minted {
+    pub token: String,
+    pub issued_at: i64,
+    /// `exp`, when automatic time claims are on.
+    pub expires_at: Option<i64>,
+}
+
+impl PreparedKey {
+    pub fn new(key: SigningKey, settings: JwtSettings) -> PreparedKey {
+        let header = serde_json::to_vec(&header(key.algorithm(), &settings.headers))
+            .expect("JSON values always serialise");
+        PreparedKey {
+            header_b64: URL_SAFE_NO_PAD.encode(header),
+            key,
+            settings,
+        }
+    }
+
+    /// Signs a fresh token at `now` (Unix seconds).
+    pub fn mint(&self, now: i64) -> Result<Minted, SignError> {
+        let s = &self.settings;
+        let claims = claims(&s.payload, s.auto_time_claims, s.lifetime_seconds, now);
+        let claims = serde_json::to_vec(&claims).map_err(|_| SignError)?;
+        let mut token = String::with_capacity(self.header_b64.len() + claims.len() * 4 / 3 + 700);
+        token.push_str(&self.header_b64);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&claims, &mut token);
+        let signature = self.key.sign(token.as_bytes()).map_err(|_| SignError)?;
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
+        Ok(Minted {
+            token,
+            issued_at: now,
+            expires_at: s.auto_time_claims.then_some(now + s.lifetime_seconds),
+        })
+    }
+}
+
 /// Signs like [`encode`] and then checks the signature with the key's public half, so that a
 /// key whose private and public parts disagree is refused before it is stored.
 pub fn trial_sign(

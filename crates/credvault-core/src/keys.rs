@@ -133,6 +133,42 @@ impl SigningKey {
         }
     }
 
+    /// The public key as a JWK (`kty` and its members), or None for HMAC secrets, which have
+    /// no public half.
+    pub fn public_jwk(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        use serde_json::json;
+        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        let jwk = match &self.pair {
+            Pair::Hmac(_) => return None,
+            Pair::Rsa(pair) => {
+                let public = pair.public_key();
+                json!({
+                    "kty": "RSA",
+                    "n": b64(public.modulus().big_endian_without_leading_zero()),
+                    "e": b64(public.exponent().big_endian_without_leading_zero()),
+                })
+            }
+            Pair::Ec(pair) => {
+                // Uncompressed point: 0x04 || x || y, coordinates of equal length.
+                let point = pair.public_key().as_ref();
+                let (x, y) = point[1..].split_at((point.len() - 1) / 2);
+                let crv = match self.alg {
+                    Algorithm::ES256 => Curve::P256,
+                    Algorithm::ES384 => Curve::P384,
+                    _ => Curve::P521,
+                };
+                json!({ "kty": "EC", "crv": crv.name(), "x": b64(x), "y": b64(y) })
+            }
+            Pair::Ed(pair) => {
+                json!({ "kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref()) })
+            }
+        };
+        match jwk {
+            serde_json::Value::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+
     /// Checks a signature with the public half (or the secret, for HMAC). Used for the trial
     /// signature at create time, which catches private keys whose parts do not belong together.
     pub fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
@@ -164,6 +200,26 @@ impl SigningKey {
             .verify(message, sig)
             .is_ok()
     }
+}
+
+/// The RFC 7638 thumbprint of a public JWK: SHA-256 over its required members in
+/// lexicographic order, without whitespace, base64url-encoded.
+pub fn jwk_thumbprint(jwk: &serde_json::Map<String, serde_json::Value>) -> String {
+    let members: &[&str] = match jwk.get("kty").and_then(|v| v.as_str()) {
+        Some("RSA") => &["e", "kty", "n"],
+        Some("EC") => &["crv", "kty", "x", "y"],
+        _ => &["crv", "kty", "x"],
+    };
+    let canonical: serde_json::Map<String, serde_json::Value> = members
+        .iter()
+        .filter_map(|m| jwk.get(*m).map(|v| (m.to_string(), v.clone())))
+        .collect();
+    // serde_json keeps insertion order (preserve_order), which is the sorted order above.
+    let text = serde_json::to_string(&canonical).expect("JSON values always serialise");
+    URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        text.as_bytes(),
+    ))
 }
 
 /// Parses `text` as a key for `alg`, decrypting it with `passphrase` if it is encrypted.
@@ -647,6 +703,22 @@ fn parse_jwk(alg: Algorithm, text: &str) -> Result<ParsedKey, KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc7638_thumbprint_example() {
+        // The RSA key of RFC 7638 section 3.1 and its thumbprint.
+        let jwk = serde_json::json!({
+            "kty": "RSA",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+            "e": "AQAB",
+            "alg": "RS256",
+            "kid": "2011-04-29"
+        });
+        assert_eq!(
+            jwk_thumbprint(jwk.as_object().unwrap()),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+    }
 
     #[test]
     fn hmac_secret_is_taken_as_given() {

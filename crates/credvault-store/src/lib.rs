@@ -180,6 +180,25 @@ pub struct CredentialFilter {
     pub unused: bool,
 }
 
+/// A caller's membership, as minting needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Membership {
+    pub team_id: i64,
+    pub team_slug: String,
+    pub role: String,
+}
+
+/// Everything a mint needs, read in one query: the API key's user and teams, and the live
+/// credential (with its current version).
+#[derive(Debug, Clone)]
+pub struct MintContext {
+    pub key_hash: Vec<u8>,
+    pub caller_id: i64,
+    pub caller_admin: bool,
+    pub memberships: Vec<Membership>,
+    pub credential: Credential,
+}
+
 /// A page of rows plus the total count of rows matching the query.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
@@ -256,6 +275,11 @@ pub trait Store: Send + Sync + 'static {
     async fn update_credential(&self, credential: &Credential) -> Result<Option<Credential>>;
     /// Deletes a live credential and its test credential; false if there was none.
     async fn delete_credential(&self, id: i64) -> Result<bool>;
+    /// For a mint: the caller behind an unrevoked API key, and the live credential `id`. None
+    /// when either is missing (the caller tells which apart with [`Store::find_api_key`]).
+    async fn mint_context(&self, key_hash: &[u8], id: i64) -> Result<Option<MintContext>>;
+    /// Records that these credentials were used to mint at `at`.
+    async fn mark_used(&self, ids: &[i64], at: Millis) -> Result<()>;
     /// Live credentials per mode, for metrics.
     async fn count_credentials_by_mode(&self) -> Result<Vec<(String, i64)>>;
     /// The test credential attached to a live credential, if any.

@@ -60,6 +60,9 @@ pub struct ServeArgs {
     /// Seconds a minted token may be reused (at most 10% of its lifetime); 0 turns reuse off.
     #[arg(long, env = "CREDVAULT_TOKEN_CACHE_SECONDS", default_value_t = 30)]
     pub token_cache_seconds: u64,
+    /// Most parsed signing keys kept in memory (least recently used are dropped first).
+    #[arg(long, env = "CREDVAULT_KEY_CACHE_SIZE", default_value_t = 10_000)]
+    pub key_cache_size: usize,
     /// Requests per minute allowed per API key and client IP.
     #[arg(long, env = "CREDVAULT_RATE_LIMIT_PER_MINUTE", default_value_t = 5000)]
     pub rate_limit_per_minute: u32,

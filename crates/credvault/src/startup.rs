@@ -10,7 +10,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use std::net::SocketAddr;
 
+use credvault_api::caches::{KeyCache, TokenCache};
 use credvault_api::ratelimit::RateLimiter;
+use credvault_api::usage::UsageRecorder;
 use credvault_api::AppState;
 use credvault_core::crypto::{generate_api_key, Keyring, MasterKey};
 use credvault_store::{Conflict, NewUser, SqliteStore, Store, StoreError};
@@ -212,6 +214,12 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         public_url: public_url.trim_end_matches('/').into(),
         rate_limiter: RateLimiter::new(args.rate_limit_per_minute).map(Arc::new),
         metrics: Arc::default(),
+        key_cache: Arc::new(KeyCache::new(args.key_cache_size)),
+        token_cache: Arc::new(TokenCache::new(
+            args.token_cache_seconds,
+            args.key_cache_size,
+        )),
+        usage: Arc::new(UsageRecorder::start(store.clone())),
     };
     tracing::info!("listening on http://{local}");
     let app = credvault_api::router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -98,7 +98,11 @@ fn render(view: &CredentialView) -> Value {
 
 /// A live credential the caller may read (member of its team, or tenant admin), with the
 /// caller's role in its team. Anything else is a 404, revealing nothing.
-async fn visible(state: &AppState, caller: &Caller, id: i64) -> ApiResult<(CredentialView, Role)> {
+pub(crate) async fn visible(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> ApiResult<(CredentialView, Role)> {
     let not_found = || ApiError::not_found(format!("credential {id} not found"));
     let view = state
         .store

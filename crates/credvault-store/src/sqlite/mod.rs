@@ -692,6 +692,53 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn mint_context(&self, key_hash: &[u8], id: i64) -> Result<Option<MintContext>> {
+        let row = sqlx::query(
+            "SELECT k.key_hash, u.id AS caller_id, u.admin AS caller_admin, \
+               (SELECT json_group_array(json_array(m.team_id, t.slug, m.role)) \
+                FROM memberships m JOIN teams t ON t.id = m.team_id \
+                WHERE m.user_id = u.id) AS caller_teams, \
+               c.* \
+             FROM api_keys k JOIN users u ON u.id = k.user_id \
+             JOIN credentials c ON c.id = ?2 AND c.live_id IS NULL \
+             WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND u.is_active = 1",
+        )
+        .bind(key_hash)
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let teams: Vec<(i64, String, String)> = json_col(&row, "caller_teams")?;
+        Ok(Some(MintContext {
+            key_hash: col(&row, "key_hash")?,
+            caller_id: col(&row, "caller_id")?,
+            caller_admin: col(&row, "caller_admin")?,
+            memberships: teams
+                .into_iter()
+                .map(|(team_id, team_slug, role)| Membership {
+                    team_id,
+                    team_slug,
+                    role,
+                })
+                .collect(),
+            credential: credential_from_row(&row)?,
+        }))
+    }
+
+    async fn mark_used(&self, ids: &[i64], at: Millis) -> Result<()> {
+        sqlx::query(
+            "UPDATE credentials SET last_used_at = ?1 \
+             WHERE id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(at)
+        .bind(json_text(ids))
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
     async fn count_credentials_by_mode(&self) -> Result<Vec<(String, i64)>> {
         sqlx::query_as(
             "SELECT mode, COUNT(*) FROM credentials WHERE live_id IS NULL GROUP BY mode ORDER BY mode",

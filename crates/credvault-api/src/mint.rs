@@ -1,0 +1,258 @@
+//! Using a JWT credential (API.md §5): minting tokens, and the public key as a JWKS.
+//!
+//! A mint reads the caller and the credential in one query (whose row version keys both
+//! caches), checks who may mint and the credential's policy, then signs with a cached key, or
+//! reuses a cached token. Signing runs on the request's own worker thread: it is the work the
+//! request exists for, and handing it to another thread would only add a context switch.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use credvault_core::crypto::hashes_equal;
+use credvault_core::hosts::{self, Target};
+use credvault_core::jwt::{JwtSettings, Minted, PreparedKey};
+use credvault_core::keys::{jwk_thumbprint, load_stored_key};
+use credvault_core::model::{Mode, ReadAccess, Role};
+use credvault_core::timefmt::{format_millis, now_millis};
+use credvault_store::{Credential, MintContext};
+use serde_json::{json, Value};
+
+use crate::auth::{presented_key, Caller, BAD_KEY, NO_KEY};
+use crate::body::OptionalJsonBody;
+use crate::credentials::{open_secret, visible};
+use crate::error::{ApiError, ApiResult};
+use crate::metrics::MintOutcome;
+use crate::{path_id, AppState};
+
+/// The credential's key, parsed and ready, from the key cache or loaded into it.
+pub(crate) fn prepared_key(state: &AppState, row: &Credential) -> ApiResult<Arc<PreparedKey>> {
+    let cache_key = (row.id, row.version);
+    if let Some(prepared) = state.key_cache.get(cache_key) {
+        state.metrics.key_cache(true);
+        return Ok(prepared);
+    }
+    state.metrics.key_cache(false);
+    let settings: JwtSettings = serde_json::from_value(row.config.clone()).map_err(|e| {
+        ApiError::Internal(format!(
+            "credential {} has unreadable JWT settings: {e}",
+            row.id
+        ))
+    })?;
+    let plain = open_secret(state, row)?;
+    let key = load_stored_key(settings.algorithm, &plain)
+        .map_err(|e| ApiError::Internal(format!("credential {}: stored key: {e}", row.id)))?;
+    let prepared = Arc::new(PreparedKey::new(key, settings));
+    state.key_cache.insert(cache_key, prepared.clone());
+    Ok(prepared)
+}
+
+fn role_of(role: &str) -> Option<Role> {
+    Role::parse(role)
+}
+
+/// API.md §5: EDITOR+ of the owning team; with GLOBAL, EDITOR+ of any team; with
+/// SPECIFIC_TEAMS, EDITOR+ of a listed team; tenant admins always. Someone related to the
+/// credential without such a role gets 403; anyone else 404.
+fn authorize(ctx: &MintContext) -> ApiResult<()> {
+    if ctx.caller_admin {
+        return Ok(());
+    }
+    let c = &ctx.credential;
+    let access = ReadAccess::parse(&c.read_access).unwrap_or(ReadAccess::Team);
+    let related = |m: &&credvault_store::Membership| match access {
+        _ if m.team_id == c.team_id => true,
+        ReadAccess::Global => true,
+        ReadAccess::SpecificTeams => c.shared_team_slugs.contains(&m.team_slug),
+        ReadAccess::Team => false,
+    };
+    let roles: Vec<Role> = ctx
+        .memberships
+        .iter()
+        .filter(related)
+        .filter_map(|m| role_of(&m.role))
+        .collect();
+    if roles.iter().any(|r| *r >= Role::Editor) {
+        Ok(())
+    } else if roles.is_empty() {
+        Err(ApiError::not_found(format!(
+            "credential {} not found",
+            c.id
+        )))
+    } else {
+        Err(ApiError::forbidden(
+            "minting needs EDITOR or higher in a team that may use this credential",
+        ))
+    }
+}
+
+/// `allowed_hosts` (API.md §4.5): when set, the request must say where the token goes.
+fn check_hosts(allowed: &[String], url: Option<&str>, host: Option<&str>) -> ApiResult<()> {
+    let target = match (url, host) {
+        (Some(url), _) => Some(Target::from_url(url).ok_or_else(|| {
+            ApiError::invalid(
+                "url",
+                "url must be an absolute URL such as https://api.example.com/v1",
+            )
+        })?),
+        (None, Some(host)) => Some(Target::from_host(host).ok_or_else(|| {
+            ApiError::invalid("host", "host must be a host name, optionally with :port")
+        })?),
+        (None, None) => None,
+    };
+    if allowed.is_empty() {
+        return Ok(());
+    }
+    match target {
+        None => Err(ApiError::forbidden(
+            "this credential is restricted to allowed_hosts: give the url or host the token is for",
+        )),
+        Some(target) if hosts::allowed(allowed, &target) => Ok(()),
+        Some(_) => Err(ApiError::forbidden(
+            "the url or host is not in the credential's allowed_hosts",
+        )),
+    }
+}
+
+fn check_expiry(c: &Credential, now_ms: i64) -> ApiResult<()> {
+    match c.expires_at {
+        Some(at) if at <= now_ms => Err(ApiError::forbidden(format!(
+            "the credential expired at {}",
+            format_millis(at)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(raw_id): Path<String>,
+    OptionalJsonBody(body): OptionalJsonBody,
+) -> ApiResult<Json<Value>> {
+    let id = path_id(&raw_id, "credential")?;
+    let key = presented_key(&headers).ok_or(NO_KEY)?;
+    let hash = state.keyring.hash_api_key(key);
+    let ctx = match state.store.mint_context(&hash, id).await? {
+        Some(ctx) if hashes_equal(&ctx.key_hash, &hash) => ctx,
+        _ => {
+            return Err(match state.store.find_api_key(&hash).await? {
+                Some(_) => ApiError::not_found(format!("credential {id} not found")),
+                None => BAD_KEY,
+            })
+        }
+    };
+    authorize(&ctx)?;
+    let live = ctx.credential;
+    if live.mode != Mode::Jwt.as_str() {
+        return Err(ApiError::invalid(
+            "mode",
+            format!(
+                "credential {id} is a {} credential; only JWT credentials mint tokens",
+                live.mode
+            ),
+        ));
+    }
+    let algorithm = live.config["jwt_algorithm"]
+        .as_str()
+        .unwrap_or("unknown")
+        .to_string();
+    let outcome = mint(&state, &body, live).await;
+    state.metrics.mint(&algorithm, MintOutcome::of(&outcome));
+    outcome.map(Json)
+}
+
+async fn mint(state: &AppState, body: &crate::body::Fields, live: Credential) -> ApiResult<Value> {
+    let test = body.bool("test")?.unwrap_or(false);
+    check_hosts(&live.allowed_hosts, body.str("url")?, body.str("host")?)?;
+    let now_ms = now_millis();
+    check_expiry(&live, now_ms)?;
+    let row = if test {
+        let refused = || {
+            ApiError::forbidden(format!(
+                "credential {} has no enabled test credential",
+                live.id
+            ))
+        };
+        if !live.test_credential_enabled {
+            return Err(refused());
+        }
+        let test_row = state
+            .store
+            .get_test_credential(live.id)
+            .await?
+            .ok_or_else(refused)?;
+        check_expiry(&test_row, now_ms)?;
+        test_row
+    } else {
+        live
+    };
+
+    let cache_key = (row.id, row.version);
+    let lifetime = row.config["jwt_lifetime_seconds"].as_i64().unwrap_or(3600);
+    let now = Instant::now();
+    let minted = match state.token_cache.get(cache_key, lifetime, now) {
+        Some(minted) => {
+            state.metrics.token_cache(true);
+            minted
+        }
+        None => {
+            if state.token_cache.enabled() {
+                state.metrics.token_cache(false);
+            }
+            let prepared = prepared_key(state, &row)?;
+            let minted: Minted = prepared
+                .mint(now_ms / 1000)
+                .map_err(|e| ApiError::Internal(format!("credential {}: {e}", row.id)))?;
+            state.token_cache.insert(cache_key, minted.clone(), now);
+            minted
+        }
+    };
+    state.usage.record(row.live_id.unwrap_or(row.id));
+    Ok(json!({
+        "token": minted.token,
+        "credential_id": row.live_id.unwrap_or(row.id),
+        "algorithm": row.config["jwt_algorithm"],
+        "issued_at": format_millis(minted.issued_at * 1000),
+        "expires_at": minted.expires_at.map(|s| format_millis(s * 1000)),
+        "test": test,
+    }))
+}
+
+/// `GET /user_credentials/{id}/jwks`: the public key, for whoever may read the credential.
+pub async fn jwks(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id = path_id(&raw_id, "credential")?;
+    let (view, _) = visible(&state, &caller, id).await?;
+    let row = view.credential;
+    if row.mode != Mode::Jwt.as_str() {
+        return Err(ApiError::invalid(
+            "mode",
+            format!(
+                "credential {id} is a {} credential; only JWT credentials have keys",
+                row.mode
+            ),
+        ));
+    }
+    let prepared = prepared_key(&state, &row)?;
+    let alg = prepared.settings.algorithm;
+    let mut jwk = prepared.key.public_jwk().ok_or_else(|| {
+        ApiError::invalid(
+            "jwt_algorithm",
+            format!("{alg} uses a shared secret: there is no public key to publish"),
+        )
+    })?;
+    let kid = match prepared.settings.headers.get("kid").and_then(Value::as_str) {
+        Some(kid) => kid.to_string(),
+        None => jwk_thumbprint(&jwk),
+    };
+    jwk.insert("kid".into(), json!(kid));
+    jwk.insert("use".into(), json!("sig"));
+    jwk.insert("alg".into(), json!(alg.as_str()));
+    Ok(Json(json!({ "keys": [jwk] })))
+}
