@@ -11,6 +11,7 @@ start_server() {
   cargo build --release -q -p credvault
   # Rate limiting off: the load generator is one client sending far more than 5000/min.
   CREDVAULT_BOOTSTRAP_API_KEY=$BENCH_KEY CREDVAULT_LOG=warn CREDVAULT_RATE_LIMIT_PER_MINUTE=0 \
+    CREDVAULT_TOKEN_CACHE_SECONDS=${TOKEN_CACHE_SECONDS:-30} \
     target/release/credvault serve \
     --listen "127.0.0.1:$port" --data-dir "$WORK/data" &
   SERVER_PID=$!

@@ -542,6 +542,72 @@ async fn document_is_valid_and_real_responses_match_it() {
     )
     .await;
 
+    // Minting: the JWT credential is restricted to api.example.com.
+    let token = "/api/v1/user_credentials/{id}/token";
+    let minted = s
+        .call(
+            Method::POST,
+            token,
+            &format!("{creds}/{jwt_id}/token"),
+            Some(&ada),
+            Some(json!({ "url": "https://api.example.com/v1/things" })),
+            200,
+        )
+        .await;
+    assert_eq!(minted["credential_id"], jwt_id, "{minted}");
+    assert_eq!(minted["algorithm"], "ES256", "{minted}");
+    assert_eq!(minted["test"], false, "{minted}");
+    assert!(minted["expires_at"].is_string(), "{minted}");
+    s.call(
+        Method::POST,
+        token,
+        &format!("{creds}/{jwt_id}/token"),
+        Some(&ada),
+        Some(json!({ "host": "evil.example.org" })),
+        403,
+    )
+    .await;
+    s.call(
+        Method::POST,
+        token,
+        &format!("{creds}/999999/token"),
+        Some(&ada),
+        None,
+        404,
+    )
+    .await;
+
+    // The public key: ES256 has one, HS256 has none.
+    let jwks = "/api/v1/user_credentials/{id}/jwks";
+    let set = s
+        .call(
+            Method::GET,
+            jwks,
+            &format!("{creds}/{jwt_id}/jwks"),
+            Some(&viewer),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(set["keys"][0]["kty"], "EC", "{set}");
+    assert_eq!(set["keys"][0]["crv"], "P-256", "{set}");
+    assert_eq!(set["keys"][0]["kid"], "k1", "{set}");
+    let mut hmac = jwt_body(team_id, "Shared secret");
+    hmac["jwt_algorithm"] = json!("HS256");
+    hmac["jwt_private_key"] = json!("a-shared-secret");
+    let (status, created) = server.create_credential(&ada, hmac).await;
+    assert_eq!(status, 201, "{created}");
+    let hmac_id = created["id"].as_i64().unwrap();
+    s.call(
+        Method::GET,
+        jwks,
+        &format!("{creds}/{hmac_id}/jwks"),
+        Some(&ada),
+        None,
+        422,
+    )
+    .await;
+
     // Delete.
     s.call(
         Method::DELETE,
