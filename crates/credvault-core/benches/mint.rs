@@ -4,9 +4,9 @@
 //!
 //! `cargo bench -p credvault-core --bench mint`
 
-use criterion::{criterion_group, criterion_main, Criterion};
 use credvault_core::jwt::{Algorithm, JwtSettings, PreparedKey};
 use credvault_core::keys::parse_private_key;
+use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::{json, Map, Value};
 
 fn fixture(name: &str) -> String {
@@ -48,7 +48,10 @@ fn now() -> i64 {
 fn mints(c: &mut Criterion) {
     let rsa = fixture("rsa2048-pkcs8.pem");
     let cases = [
-        (Algorithm::HS256, "a shared secret of reasonable length!".to_string()),
+        (
+            Algorithm::HS256,
+            "a shared secret of reasonable length!".to_string(),
+        ),
         (Algorithm::RS256, rsa.clone()),
         (Algorithm::PS256, rsa),
         (Algorithm::ES256, fixture("ec-p256-pkcs8.pem")),

@@ -12,6 +12,7 @@ mod lifecycle;
 mod lifecycle_crud;
 mod limits;
 mod matrix;
+mod mint;
 mod openapi;
 mod rules;
 mod secrets;
