@@ -13,7 +13,7 @@ use axum::http::HeaderMap;
 use axum::Json;
 use credvault_core::crypto::hashes_equal;
 use credvault_core::hosts::{self, Target};
-use credvault_core::jwt::{JwtSettings, Minted, PreparedKey};
+use credvault_core::jwt::{JwtSettings, Minted, PreparedKey, DEFAULT_LIFETIME_SECONDS};
 use credvault_core::keys::{jwk_thumbprint, load_stored_key};
 use credvault_core::model::{Mode, ReadAccess, Role};
 use credvault_core::timefmt::{format_millis, now_millis};
@@ -49,10 +49,6 @@ pub(crate) fn prepared_key(state: &AppState, row: &Credential) -> ApiResult<Arc<
     Ok(prepared)
 }
 
-fn role_of(role: &str) -> Option<Role> {
-    Role::parse(role)
-}
-
 /// API.md §5: EDITOR+ of the owning team; with GLOBAL, EDITOR+ of any team; with
 /// SPECIFIC_TEAMS, EDITOR+ of a listed team; tenant admins always. Someone related to the
 /// credential without such a role gets 403; anyone else 404.
@@ -72,7 +68,7 @@ fn authorize(ctx: &MintContext) -> ApiResult<()> {
         .memberships
         .iter()
         .filter(related)
-        .filter_map(|m| role_of(&m.role))
+        .filter_map(|m| Role::parse(&m.role))
         .collect();
     if roles.iter().any(|r| *r >= Role::Editor) {
         Ok(())
@@ -191,7 +187,9 @@ async fn mint(state: &AppState, body: &crate::body::Fields, live: Credential) ->
     };
 
     let cache_key = (row.id, row.version);
-    let lifetime = row.config["jwt_lifetime_seconds"].as_i64().unwrap_or(3600);
+    let lifetime = row.config["jwt_lifetime_seconds"]
+        .as_i64()
+        .unwrap_or(DEFAULT_LIFETIME_SECONDS);
     let now = Instant::now();
     let minted = match state.token_cache.get(cache_key, lifetime, now) {
         Some(minted) => {

@@ -261,7 +261,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<Folder>>;
 
     async fn create_credential(&self, credential: NewCredential) -> Result<Credential>;
-    async fn get_credential(&self, id: i64) -> Result<Option<Credential>>;
     /// A live credential with its owner and test credential times, in one query.
     async fn get_credential_view(&self, id: i64) -> Result<Option<CredentialView>>;
     async fn list_credentials(

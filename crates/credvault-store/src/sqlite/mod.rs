@@ -588,15 +588,6 @@ impl Store for SqliteStore {
         answer.await.map_err(|_| stopped())?
     }
 
-    async fn get_credential(&self, id: i64) -> Result<Option<Credential>> {
-        let row = sqlx::query("SELECT * FROM credentials WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_error)?;
-        row.as_ref().map(credential_from_row).transpose()
-    }
-
     async fn get_credential_view(&self, id: i64) -> Result<Option<CredentialView>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{VIEW_SELECT} WHERE c.id = ? AND c.live_id IS NULL"
