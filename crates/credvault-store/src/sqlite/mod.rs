@@ -11,7 +11,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::Value;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -24,6 +23,7 @@ mod group_commit;
 
 pub struct SqliteStore {
     reader: SqlitePool,
+    inline: inline_read::InlineReader,
     writer: SqlitePool,
     creates: tokio::sync::mpsc::Sender<group_commit::Job>,
 }
@@ -113,33 +113,43 @@ fn folder_from_row(row: &SqliteRow) -> Result<Folder> {
     })
 }
 
+/// The credential columns read into a `Credential`, written once for every row type
+/// (`$col`/`$json` are that row type's column readers).
+macro_rules! credential_fields {
+    ($row:expr, $col:ident, $json:ident) => {
+        Credential {
+            id: $col($row, "id")?,
+            uid: $col($row, "uid")?,
+            team_id: $col($row, "team_id")?,
+            live_id: $col($row, "live_id")?,
+            name: $col($row, "name")?,
+            slug: $col($row, "slug")?,
+            mode: $col($row, "mode")?,
+            folder_id: $col($row, "folder_id")?,
+            read_access: $col($row, "read_access")?,
+            shared_team_slugs: $json($row, "shared_team_slugs")?,
+            description: $col($row, "description")?,
+            metadata: $json::<serde_json::Value>($row, "metadata")?,
+            allowed_hosts: $json($row, "allowed_hosts")?,
+            owner_id: $col($row, "owner_id")?,
+            expires_at: $col($row, "expires_at")?,
+            expiry_notifications_enabled: $col($row, "expiry_notifications_enabled")?,
+            notification_recipient_ids: $json($row, "notification_recipient_ids")?,
+            config: $json::<serde_json::Value>($row, "config")?,
+            secret: $col($row, "secret")?,
+            test_credential_enabled: $col($row, "test_credential_enabled")?,
+            version: $col($row, "version")?,
+            last_used_at: $col($row, "last_used_at")?,
+            created_at: $col($row, "created_at")?,
+            updated_at: $col($row, "updated_at")?,
+        }
+    };
+}
+
+mod inline_read;
+
 fn credential_from_row(row: &SqliteRow) -> Result<Credential> {
-    Ok(Credential {
-        id: col(row, "id")?,
-        uid: col(row, "uid")?,
-        team_id: col(row, "team_id")?,
-        live_id: col(row, "live_id")?,
-        name: col(row, "name")?,
-        slug: col(row, "slug")?,
-        mode: col(row, "mode")?,
-        folder_id: col(row, "folder_id")?,
-        read_access: col(row, "read_access")?,
-        shared_team_slugs: json_col(row, "shared_team_slugs")?,
-        description: col(row, "description")?,
-        metadata: json_col::<Value>(row, "metadata")?,
-        allowed_hosts: json_col(row, "allowed_hosts")?,
-        owner_id: col(row, "owner_id")?,
-        expires_at: col(row, "expires_at")?,
-        expiry_notifications_enabled: col(row, "expiry_notifications_enabled")?,
-        notification_recipient_ids: json_col(row, "notification_recipient_ids")?,
-        config: json_col::<Value>(row, "config")?,
-        secret: col(row, "secret")?,
-        test_credential_enabled: col(row, "test_credential_enabled")?,
-        version: col(row, "version")?,
-        last_used_at: col(row, "last_used_at")?,
-        created_at: col(row, "created_at")?,
-        updated_at: col(row, "updated_at")?,
-    })
+    Ok(credential_fields!(row, col, json_col))
 }
 
 const VIEW_SELECT: &str = "SELECT c.*, u.first_name AS owner_first_name, \
@@ -249,11 +259,12 @@ impl SqliteStore {
             .max_connections(4)
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(db_error)?;
         let creates = group_commit::start(writer.clone());
         Ok(SqliteStore {
+            inline: inline_read::InlineReader::new(options.get_filename()),
             reader,
             writer,
             creates,
@@ -684,35 +695,25 @@ impl Store for SqliteStore {
     }
 
     async fn mint_context(&self, key_hash: &[u8], id: i64) -> Result<Option<MintContext>> {
-        let row = sqlx::query(
-            "SELECT k.key_hash, u.id AS caller_id, u.admin AS caller_admin, \
-               (SELECT json_group_array(json_array(m.team_id, t.slug, m.role)) \
-                FROM memberships m JOIN teams t ON t.id = m.team_id \
-                WHERE m.user_id = u.id) AS caller_teams, \
-               c.* \
-             FROM api_keys k JOIN users u ON u.id = k.user_id \
-             JOIN credentials c ON c.id = ?2 AND c.live_id IS NULL \
-             WHERE k.key_hash = ?1 AND k.revoked_at IS NULL AND u.is_active = 1",
-        )
-        .bind(key_hash)
-        .bind(id)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(db_error)?;
+        match self.inline.mint_context(key_hash, id) {
+            Err(StoreError::Unavailable(e)) => {
+                tracing::debug!(error = %e, "inline read failed; using the pool");
+            }
+            done => return done,
+        }
+        let row = sqlx::query(inline_read::MINT_CONTEXT_SQL)
+            .bind(key_hash)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?;
         let Some(row) = row else { return Ok(None) };
         let teams: Vec<(i64, String, String)> = json_col(&row, "caller_teams")?;
         Ok(Some(MintContext {
             key_hash: col(&row, "key_hash")?,
             caller_id: col(&row, "caller_id")?,
             caller_admin: col(&row, "caller_admin")?,
-            memberships: teams
-                .into_iter()
-                .map(|(team_id, team_slug, role)| Membership {
-                    team_id,
-                    team_slug,
-                    role,
-                })
-                .collect(),
+            memberships: inline_read::memberships(teams),
             credential: credential_from_row(&row)?,
         }))
     }
