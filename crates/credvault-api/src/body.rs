@@ -112,6 +112,11 @@ impl Fields {
     pub fn str(&self, field: &'static str) -> Result<Option<&str>, ApiError> {
         match self.get(field) {
             None => Ok(None),
+            // PostgreSQL text cannot hold NUL; refusing it on every backend keeps them alike.
+            Some(Value::String(s)) if s.contains('\0') => Err(ApiError::invalid(
+                field,
+                format!("{field} must not contain NUL characters"),
+            )),
             Some(Value::String(s)) => Ok(Some(s)),
             Some(_) => Err(type_error(field, "a string")),
         }

@@ -1,5 +1,5 @@
-//! credvault's storage: the [`Store`] trait that the API works against, and its SQLite
-//! implementation. Backend-specific SQL stays inside each implementation.
+//! credvault's storage: the [`Store`] trait that the API works against, and its SQLite and
+//! PostgreSQL implementations. Backend-specific SQL stays inside each implementation.
 //!
 //! The store is deliberately dumb: it keeps rows and enforces uniqueness, and never sees a
 //! secret in plain text (secrets arrive sealed by the caller).
@@ -7,7 +7,11 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
+#[macro_use]
+mod rows;
+mod postgres;
 mod sqlite;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// Milliseconds since the Unix epoch.
@@ -217,6 +221,9 @@ pub struct PageRequest {
 pub trait Store: Send + Sync + 'static {
     /// Answers when the database does; used by `/readyz`.
     async fn ping(&self) -> Result<()>;
+
+    /// Closes the connections (on shutdown), after in-flight work has finished.
+    async fn close(&self);
 
     async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
     /// Writes `value` unless the key exists; returns whether it was written.

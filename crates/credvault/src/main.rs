@@ -45,6 +45,10 @@ pub struct DbArgs {
     /// Database URL; default: the SQLite file credvault.db in the data directory.
     #[arg(long, env = "CREDVAULT_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// PostgreSQL connections kept by this instance (keep instances × size below the server's
+    /// max_connections).
+    #[arg(long, env = "CREDVAULT_DATABASE_POOL_SIZE", default_value_t = 10)]
+    pub database_pool_size: u32,
 }
 
 #[derive(Args, Clone)]

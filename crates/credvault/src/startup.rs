@@ -15,7 +15,7 @@ use credvault_api::ratelimit::RateLimiter;
 use credvault_api::usage::UsageRecorder;
 use credvault_api::AppState;
 use credvault_core::crypto::{generate_api_key, Keyring, MasterKey};
-use credvault_store::{Conflict, NewUser, SqliteStore, Store, StoreError};
+use credvault_store::{Conflict, NewUser, PgStore, SqliteStore, Store, StoreError};
 use zeroize::Zeroizing;
 
 use crate::{DbArgs, ServeArgs};
@@ -34,18 +34,25 @@ fn create_data_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-async fn open_store(args: &DbArgs) -> Result<SqliteStore> {
+async fn open_store(args: &DbArgs) -> Result<Arc<dyn Store>> {
+    fn shared(store: impl Store) -> Arc<dyn Store> {
+        Arc::new(store)
+    }
     let store = match args.database_url.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            bail!("PostgreSQL is not supported by this build yet; use the default SQLite database")
+            PgStore::open(url, args.database_pool_size)
+                .await
+                .map(shared)
         }
-        Some(url) if url.starts_with("sqlite:") => SqliteStore::open_url(url).await,
+        Some(url) if url.starts_with("sqlite:") => SqliteStore::open_url(url).await.map(shared),
         Some(_) => {
-            bail!("--database-url must start with sqlite: (PostgreSQL is not supported yet)")
+            bail!("--database-url must start with sqlite:, postgres:// or postgresql://")
         }
         None => {
             create_data_dir(&args.data_dir)?;
-            SqliteStore::open(&args.data_dir.join("credvault.db")).await
+            SqliteStore::open(&args.data_dir.join("credvault.db"))
+                .await
+                .map(shared)
         }
     };
     store.context("cannot open the database")
@@ -193,7 +200,7 @@ async fn shutdown_signal() {
 }
 
 pub async fn serve(args: ServeArgs) -> Result<()> {
-    let store = Arc::new(open_store(&args.db).await?);
+    let store = open_store(&args.db).await?;
     let master = load_master_key(&args, store.as_ref()).await?;
     let keyring = Keyring::new(&master);
     drop(master);

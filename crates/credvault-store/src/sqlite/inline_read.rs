@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::{Credential, Membership, MintContext, Result, StoreError};
+use crate::rows::memberships;
+use crate::{Credential, MintContext, Result, StoreError};
 
 /// Connections kept for reuse; more may be opened under a burst and are then dropped.
 const KEEP: usize = 4;
@@ -68,18 +69,6 @@ fn col<T: rusqlite::types::FromSql>(row: &Named, name: &str) -> Result<T> {
 fn json_col<T: serde::de::DeserializeOwned>(row: &Named, name: &str) -> Result<T> {
     let text: String = col(row, name)?;
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
-}
-
-/// The caller's teams, from the `caller_teams` JSON array of `[team_id, slug, role]`.
-pub(super) fn memberships(teams: Vec<(i64, String, String)>) -> Vec<Membership> {
-    teams
-        .into_iter()
-        .map(|(team_id, team_slug, role)| Membership {
-            team_id,
-            team_slug,
-            role,
-        })
-        .collect()
 }
 
 impl InlineReader {

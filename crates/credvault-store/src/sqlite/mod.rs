@@ -17,6 +17,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
+use crate::rows::{json_text, memberships, now, INSERT_COLUMNS, VIEW_SELECT};
 use crate::*;
 
 mod group_commit;
@@ -29,13 +30,6 @@ pub struct SqliteStore {
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
-fn now() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as Millis)
-        .unwrap_or(0)
-}
 
 fn db_error(e: sqlx::Error) -> StoreError {
     match &e {
@@ -61,129 +55,9 @@ fn db_error(e: sqlx::Error) -> StoreError {
     }
 }
 
-/// One column of a row, with decoding failures as store errors.
-fn col<'r, T>(row: &'r SqliteRow, name: &str) -> Result<T>
-where
-    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
-{
-    row.try_get(name).map_err(db_error)
-}
-
-fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
-    serde_json::to_string(value).expect("JSON values always serialise")
-}
-
-fn json_col<T: serde::de::DeserializeOwned>(row: &SqliteRow, name: &str) -> Result<T> {
-    let text: String = col(row, name)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
-}
-
-fn user_from_row(row: &SqliteRow) -> Result<User> {
-    Ok(User {
-        id: col(row, "id")?,
-        email: col(row, "email")?,
-        first_name: col(row, "first_name")?,
-        last_name: col(row, "last_name")?,
-        admin: col(row, "admin")?,
-        is_active: col(row, "is_active")?,
-        created_at: col(row, "created_at")?,
-        updated_at: col(row, "updated_at")?,
-        last_seen: col(row, "last_seen")?,
-    })
-}
-
-fn team_from_row(row: &SqliteRow) -> Result<Team> {
-    Ok(Team {
-        id: col(row, "id")?,
-        name: col(row, "name")?,
-        slug: col(row, "slug")?,
-        created_at: col(row, "created_at")?,
-    })
-}
-
-fn folder_from_row(row: &SqliteRow) -> Result<Folder> {
-    Ok(Folder {
-        id: col(row, "id")?,
-        team_id: col(row, "team_id")?,
-        name: col(row, "name")?,
-        content_type: col(row, "content_type")?,
-        parent_folder_id: col(row, "parent_folder_id")?,
-        created_at: col(row, "created_at")?,
-        size: col(row, "size")?,
-    })
-}
-
-/// The credential columns read into a `Credential`, written once for every row type
-/// (`$col`/`$json` are that row type's column readers).
-macro_rules! credential_fields {
-    ($row:expr, $col:ident, $json:ident) => {
-        Credential {
-            id: $col($row, "id")?,
-            uid: $col($row, "uid")?,
-            team_id: $col($row, "team_id")?,
-            live_id: $col($row, "live_id")?,
-            name: $col($row, "name")?,
-            slug: $col($row, "slug")?,
-            mode: $col($row, "mode")?,
-            folder_id: $col($row, "folder_id")?,
-            read_access: $col($row, "read_access")?,
-            shared_team_slugs: $json($row, "shared_team_slugs")?,
-            description: $col($row, "description")?,
-            metadata: $json::<serde_json::Value>($row, "metadata")?,
-            allowed_hosts: $json($row, "allowed_hosts")?,
-            owner_id: $col($row, "owner_id")?,
-            expires_at: $col($row, "expires_at")?,
-            expiry_notifications_enabled: $col($row, "expiry_notifications_enabled")?,
-            notification_recipient_ids: $json($row, "notification_recipient_ids")?,
-            config: $json::<serde_json::Value>($row, "config")?,
-            secret: $col($row, "secret")?,
-            test_credential_enabled: $col($row, "test_credential_enabled")?,
-            version: $col($row, "version")?,
-            last_used_at: $col($row, "last_used_at")?,
-            created_at: $col($row, "created_at")?,
-            updated_at: $col($row, "updated_at")?,
-        }
-    };
-}
+row_mappers!(SqliteRow, sqlx::Sqlite);
 
 mod inline_read;
-
-fn credential_from_row(row: &SqliteRow) -> Result<Credential> {
-    Ok(credential_fields!(row, col, json_col))
-}
-
-const VIEW_SELECT: &str = "SELECT c.*, u.first_name AS owner_first_name, \
-     u.last_name AS owner_last_name, u.email AS owner_email, \
-     t.created_at AS test_created_at, t.updated_at AS test_updated_at \
-     FROM credentials c LEFT JOIN users u ON u.id = c.owner_id \
-     LEFT JOIN credentials t ON t.live_id = c.id";
-
-fn view_from_row(row: &SqliteRow) -> Result<CredentialView> {
-    let credential = credential_from_row(row)?;
-    let owner = match col::<Option<String>>(row, "owner_email")? {
-        Some(email) => Some(Owner {
-            id: credential.owner_id,
-            first_name: col(row, "owner_first_name")?,
-            last_name: col(row, "owner_last_name")?,
-            email,
-        }),
-        None => None,
-    };
-    let test_times = match col::<Option<Millis>>(row, "test_created_at")? {
-        Some(created) => Some((created, col(row, "test_updated_at")?)),
-        None => None,
-    };
-    Ok(CredentialView {
-        credential,
-        owner,
-        test_times,
-    })
-}
-
-const INSERT_COLUMNS: &str = "uid, team_id, live_id, name, slug, mode, folder_id, read_access, \
-     shared_team_slugs, description, metadata, allowed_hosts, owner_id, expires_at, \
-     expiry_notifications_enabled, notification_recipient_ids, config, secret, created_at, \
-     updated_at";
 
 /// One row's placeholders for [`INSERT_COLUMNS`].
 const INSERT_PLACEHOLDERS: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -193,27 +67,7 @@ fn bind_new_credential<'q>(
     c: NewCredential,
     at: Millis,
 ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-    query
-        .bind(c.uid)
-        .bind(c.team_id)
-        .bind(c.live_id)
-        .bind(c.name)
-        .bind(c.slug)
-        .bind(c.mode)
-        .bind(c.folder_id)
-        .bind(c.read_access)
-        .bind(json_text(&c.shared_team_slugs))
-        .bind(c.description)
-        .bind(json_text(&c.metadata))
-        .bind(json_text(&c.allowed_hosts))
-        .bind(c.owner_id)
-        .bind(c.expires_at)
-        .bind(c.expiry_notifications_enabled)
-        .bind(json_text(&c.notification_recipient_ids))
-        .bind(json_text(&c.config))
-        .bind(c.secret)
-        .bind(at)
-        .bind(at)
+    bind_credential_values!(query, c, at)
 }
 
 impl SqliteStore {
@@ -270,16 +124,15 @@ impl SqliteStore {
             creates,
         })
     }
-
-    /// Closes both pools, checkpointing the WAL.
-    pub async fn close(&self) {
-        self.reader.close().await;
-        self.writer.close().await;
-    }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1")
             .execute(&self.reader)
@@ -713,7 +566,7 @@ impl Store for SqliteStore {
             key_hash: col(&row, "key_hash")?,
             caller_id: col(&row, "caller_id")?,
             caller_admin: col(&row, "caller_admin")?,
-            memberships: inline_read::memberships(teams),
+            memberships: memberships(teams),
             credential: credential_from_row(&row)?,
         }))
     }
