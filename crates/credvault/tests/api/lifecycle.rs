@@ -125,22 +125,30 @@ async fn a_generated_owner_key_is_written_to_a_private_file_and_never_logged() {
 async fn migrate_creates_the_schema_and_public_url_shapes_links() {
     let tmp = TempDir::new().unwrap();
     let dir = tmp.path().join("data");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_credvault"))
+    let mut migrate = std::process::Command::new(env!("CARGO_BIN_EXE_credvault"));
+    migrate
         .args(["migrate", "--data-dir"])
         .arg(&dir)
-        .env_remove("CREDVAULT_DATABASE_URL")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert!(dir.join("credvault.db").exists());
+        .env_remove("CREDVAULT_DATABASE_URL");
+    let pg_database = on_postgres().then(|| {
+        let url = fresh_postgres_database(&postgres_server().unwrap());
+        migrate.env("CREDVAULT_DATABASE_URL", &url);
+        url
+    });
+    assert!(migrate.status().unwrap().success());
+    match &pg_database {
+        // The schema is there: the server below starts on it.
+        Some(_) => assert!(!dir.join("credvault.db").exists()),
+        None => assert!(dir.join("credvault.db").exists()),
+    }
     // migrate needs no master key and creates none.
     assert!(!dir.join("master.key").exists());
 
-    let server = Server::start_in(
-        &dir,
-        &[("CREDVAULT_PUBLIC_URL", "https://vault.example.com/")],
-    )
-    .unwrap();
+    let mut env = vec![("CREDVAULT_PUBLIC_URL", "https://vault.example.com/")];
+    if let Some(url) = &pg_database {
+        env.push(("CREDVAULT_DATABASE_URL", url));
+    }
+    let server = Server::start_in(&dir, &env).unwrap();
     let (status, teams) = server
         .get("/api/v1/teams?per_page=5&x=a%20b", OWNER_KEY)
         .await;

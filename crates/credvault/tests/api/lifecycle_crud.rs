@@ -1034,13 +1034,7 @@ async fn key_rotation_rechecks_the_key_and_never_reveals_it() {
     for canary in &canaries {
         assert!(!logs.contains(canary.as_str()), "logs leak {canary}");
     }
-    let mut files = 0;
-    for name in ["credvault.db", "credvault.db-wal"] {
-        let Ok(bytes) = std::fs::read(server.data_dir.join(name)) else {
-            assert_ne!(name, "credvault.db", "no database file");
-            continue;
-        };
-        files += 1;
+    for (name, bytes) in server.stored_bytes() {
         for canary in &canaries {
             assert!(
                 !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
@@ -1048,7 +1042,6 @@ async fn key_rotation_rechecks_the_key_and_never_reveals_it() {
             );
         }
     }
-    assert!(files >= 1);
 }
 
 /// 20 concurrent PUTs to credential `id`, each writing `description` and `metadata.writer`

@@ -1,4 +1,5 @@
-//! End-to-end tests: the real binary, a real SQLite file, real HTTP. One test binary, many
+//! End-to-end tests: the real binary, a real database (SQLite, or PostgreSQL when run by
+//! `scripts/test`), real HTTP. One test binary, many
 //! modules, so that it links once.
 
 #[allow(dead_code)]
@@ -15,5 +16,6 @@ mod matrix;
 mod mint;
 mod openapi;
 mod rules;
+mod scale;
 mod secrets;
 mod tenant;

@@ -153,7 +153,7 @@ fn jwt_verifies(token: &str, key: &DecodingKey, alg: &str) -> bool {
 
 /// Whether `token`'s signature verifies with the public JWK `jwk` under `alg`.
 #[track_caller]
-fn verifies_with_jwk(token: &str, jwk: &Value, alg: &str) -> bool {
+pub(crate) fn verifies_with_jwk(token: &str, jwk: &Value, alg: &str) -> bool {
     if alg == "ES512" {
         let jws = split_jws(token);
         return openssl_es512_verifies(jwk, jws.input.as_bytes(), &jws.signature);
@@ -345,7 +345,7 @@ async fn mint(server: &Server, key: Option<&str>, id: i64, body: Option<Value>) 
 }
 
 /// Mints as the owner and expects 200; returns the response.
-async fn mint_ok(server: &Server, id: i64, body: Option<Value>) -> Value {
+pub(crate) async fn mint_ok(server: &Server, id: i64, body: Option<Value>) -> Value {
     let (status, resp) = mint(server, Some(OWNER_KEY), id, body.clone()).await;
     assert_eq!(
         status,
@@ -356,7 +356,7 @@ async fn mint_ok(server: &Server, id: i64, body: Option<Value>) -> Value {
     resp
 }
 
-fn token_of(resp: &Value) -> String {
+pub(crate) fn token_of(resp: &Value) -> String {
     resp["token"]
         .as_str()
         .unwrap_or_else(|| panic!("no token: {resp}"))
@@ -364,7 +364,7 @@ fn token_of(resp: &Value) -> String {
 }
 
 /// The single key of `GET /jwks` as the owner.
-async fn jwk_of(server: &Server, id: i64) -> Value {
+pub(crate) async fn jwk_of(server: &Server, id: i64) -> Value {
     let (status, body) = server.get(&jwks_path(id), OWNER_KEY).await;
     assert_eq!(status, 200, "GET {} → {body}", jwks_path(id));
     let keys = body["keys"]
@@ -374,13 +374,13 @@ async fn jwk_of(server: &Server, id: i64) -> Value {
     keys[0].clone()
 }
 
-async fn create(server: &Server, body: Value) -> i64 {
+pub(crate) async fn create(server: &Server, body: Value) -> i64 {
     let (status, resp) = server.create_credential(OWNER_KEY, body.clone()).await;
     assert_eq!(status, 201, "set-up: create {body} → {resp}");
     resp["id"].as_i64().unwrap()
 }
 
-async fn put(server: &Server, id: i64, body: Value) -> Value {
+pub(crate) async fn put(server: &Server, id: i64, body: Value) -> Value {
     let path = format!("{CREDENTIALS}/{id}");
     let (status, resp) = server
         .call(Method::PUT, &path, Some(OWNER_KEY), Some(body.clone()))

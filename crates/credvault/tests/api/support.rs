@@ -13,6 +13,69 @@ use tempfile::TempDir;
 
 pub const OWNER_KEY: &str = "cvk_test_owner_key_0123456789abcdefghijklmnopqrstuv";
 
+/// Which database the servers of this run use: `CREDVAULT_TEST_BACKEND=postgres` puts every
+/// server on PostgreSQL (server URL in `CREDVAULT_TEST_POSTGRES_URL`, as `scripts/test` sets
+/// it); anything else, the default SQLite file in the data directory.
+pub fn on_postgres() -> bool {
+    std::env::var("CREDVAULT_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// The PostgreSQL server for tests that need one whatever the backend (several instances on
+/// one database, outages). `None` (the test then returns early, saying so) only when the run
+/// was not started by `scripts/test` and `CREDVAULT_TEST_REQUIRE_POSTGRES` is not set.
+pub fn postgres_server() -> Option<String> {
+    match std::env::var("CREDVAULT_TEST_POSTGRES_URL") {
+        Ok(url) => Some(url.trim_end_matches('/').to_string()),
+        Err(_)
+            if std::env::var_os("CREDVAULT_TEST_REQUIRE_POSTGRES").is_some() || on_postgres() =>
+        {
+            panic!("CREDVAULT_TEST_POSTGRES_URL is not set; run the suite with scripts/test")
+        }
+        Err(_) => {
+            eprintln!("skipped: no PostgreSQL (CREDVAULT_TEST_POSTGRES_URL); scripts/test runs it");
+            None
+        }
+    }
+}
+
+/// Runs `sql` on the test PostgreSQL server's `postgres` database with psql.
+pub fn psql(server: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .arg(format!("{server}/postgres"))
+        .args(["-v", "ON_ERROR_STOP=1", "-tAc", sql])
+        .output()
+        .expect("cannot run psql");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A fresh, empty PostgreSQL database on the test server; returns its URL.
+pub fn fresh_postgres_database(server: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("cv_{}_{n}", std::process::id());
+    psql(server, &format!("CREATE DATABASE {name}"));
+    format!("{server}/{name}")
+}
+
+/// The PostgreSQL database that stands for `data_dir` on a PostgreSQL run, created on first
+/// use, so that restarting a server on the same directory finds the same data.
+fn postgres_database_for(data_dir: &Path) -> String {
+    static MADE: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
+    let server = postgres_server().expect("PostgreSQL run");
+    let mut made = MADE.lock().unwrap();
+    if let Some((_, url)) = made.iter().find(|(dir, _)| dir == data_dir) {
+        return url.clone();
+    }
+    let url = fresh_postgres_database(&server);
+    made.push((data_dir.to_path_buf(), url.clone()));
+    url
+}
+
 pub fn fixture_key(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/keys")
@@ -64,6 +127,9 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if on_postgres() {
+            cmd.env("CREDVAULT_DATABASE_URL", postgres_database_for(data_dir));
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -112,6 +178,51 @@ impl Server {
             logs,
             http: reqwest::Client::new(),
         })
+    }
+
+    /// The URL of this server's PostgreSQL database, on a PostgreSQL run.
+    pub fn database_url(&self) -> Option<String> {
+        on_postgres().then(|| postgres_database_for(&self.data_dir))
+    }
+
+    /// Everything the database holds on disk, as (name, bytes): the SQLite file and its WAL,
+    /// or a `pg_dump` of the PostgreSQL database. For checking that no secret is stored in
+    /// plain text.
+    pub fn stored_bytes(&self) -> Vec<(String, Vec<u8>)> {
+        if let Some(url) = self.database_url() {
+            let out = Command::new("pg_dump")
+                .arg(&url)
+                .output()
+                .expect("cannot run pg_dump");
+            assert!(
+                out.status.success(),
+                "pg_dump: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                String::from_utf8_lossy(&out.stdout).contains("CREATE TABLE public.credentials")
+            );
+            return vec![("pg_dump".into(), out.stdout)];
+        }
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(&self.data_dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if name.starts_with("credvault.db") {
+                files.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+        assert!(
+            files.iter().any(|(name, _)| name == "credvault.db"),
+            "no database file"
+        );
+        files
+    }
+
+    /// SIGKILL: the process gets no chance to flush or finish anything.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 
     pub fn logs(&self) -> String {
