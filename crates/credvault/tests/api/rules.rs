@@ -280,6 +280,8 @@ async fn create_credential_common_field_rules() {
         case("name only spaces", &ta, vec![Set("name", json!("   "))], err(422, Some("name"), "letter or digit")),
         case("name too long", &ta, vec![Set("name", json!(long_name))], err(422, Some("name"), "255")),
         case("name not a string", &ta, vec![Set("name", json!(5))], err(422, Some("name"), "string")),
+        case("name with a NUL character", &ta, vec![Set("name", json!("nul\u{0}name"))], err(422, Some("name"), "NUL")),
+        case("description with a NUL character", &ta, vec![Set("description", json!("a\u{0}b"))], err(422, Some("description"), "NUL")),
         case("name of 255 characters", &ta, vec![Set("name", json!(max_name))], ok(201, vec![("name", json!(max_name))])),
         case("slug of a name", &ta, vec![Set("name", json!("  My  API-Key!! "))], ok(201, vec![("slug", json!("my_api_key"))])),
         // mode
@@ -737,6 +739,7 @@ async fn users_keys_teams_members_and_folders_rules() {
         call("user email without local part", post.clone(), users, o, Some(json!({ "email": "@tenant.test" })), err(422, Some("email"), "email")),
         call("user email with a space", post.clone(), users, o, Some(json!({ "email": "a b@tenant.test" })), err(422, Some("email"), "email")),
         call("user email not a string", post.clone(), users, o, Some(json!({ "email": 5 })), err(422, Some("email"), "string")),
+        call("user first_name with a NUL character", post.clone(), users, o, Some(json!({ "email": "nul@tenant.test", "first_name": "a\u{0}" })), err(422, Some("first_name"), "NUL")),
         call("user admin not a boolean", post.clone(), users, o, Some(json!({ "email": "adm@tenant.test", "admin": "yes" })), err(422, Some("admin"), "true or false")),
         call(
             "user created",
