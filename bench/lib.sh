@@ -4,7 +4,8 @@
 export BENCH_KEY=cvk_bench_owner_key_00000000000000000000000000
 FIXTURES=crates/credvault/tests/fixtures/keys
 
-# start_server PORT: builds, starts the server in $WORK/data, waits for it, creates team 1.
+# start_server PORT: builds, starts the server in $WORK/data (on CREDVAULT_DATABASE_URL when
+# that is exported), waits for it, creates team 1 unless it exists.
 # Sets SERVER_PID; the caller's EXIT trap should kill it and remove $WORK.
 start_server() {
   local port=$1
@@ -16,7 +17,8 @@ start_server() {
     --listen "127.0.0.1:$port" --data-dir "$WORK/data" &
   SERVER_PID=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-  curl -sf -X POST "http://127.0.0.1:$port/api/v1/teams" -H "Authorization: Bearer $BENCH_KEY" \
+  # Not -f: a second instance on the same database finds the team already there (409).
+  curl -s -X POST "http://127.0.0.1:$port/api/v1/teams" -H "Authorization: Bearer $BENCH_KEY" \
     -H 'content-type: application/json' -d '{"name":"bench"}' >/dev/null
 }
 
