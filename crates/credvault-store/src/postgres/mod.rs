@@ -558,7 +558,7 @@ impl Store for PgStore {
 
     async fn count_credentials_by_mode(&self) -> Result<Vec<(String, i64)>> {
         sqlx::query_as(
-            "SELECT mode, COUNT(*) FROM credentials WHERE live_id IS NULL GROUP BY mode ORDER BY mode",
+            "SELECT mode, COUNT(*) FROM credentials WHERE live_id IS NULL GROUP BY mode ORDER BY mode COLLATE \"C\"",
         )
         .fetch_all(&self.pool)
         .await

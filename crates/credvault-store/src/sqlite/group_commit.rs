@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{
     bind_new_credential, credential_from_row, db_error, now, INSERT_COLUMNS, INSERT_PLACEHOLDERS,
 };
-use crate::{Conflict, Credential, NewCredential, Result, StoreError};
+use crate::{Credential, NewCredential, Result};
 
 /// Most rows written by one statement: 20 columns each stays far below SQLite's bound
 /// parameter limit, and a batch this size already spreads one fsync thin.
@@ -36,28 +36,35 @@ async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Job>) {
             .drain(..)
             .map(|job: Job| (job.credential, job.reply))
             .unzip();
-        let results = match write_batch(&writer, credentials).await {
-            Ok(results) => results,
+        // If the batch as a whole fails (one row breaking a rule that ON CONFLICT does not
+        // cover, such as a foreign key), nothing was written: every row is retried alone, so
+        // only the bad one fails.
+        let written = match write_batch(&writer, credentials.clone()).await {
+            Ok(written) => written,
             Err(e) => {
-                let message = e.to_string();
-                (0..replies.len())
-                    .map(|_| Err(StoreError::Unavailable(message.clone())))
-                    .collect()
+                tracing::debug!(error = %e, "batched create failed; writing the rows one by one");
+                vec![None; credentials.len()]
             }
         };
-        for (reply, result) in replies.into_iter().zip(results) {
+        for ((reply, credential), written) in replies.into_iter().zip(credentials).zip(written) {
+            let result = match written {
+                Some(row) => Ok(row),
+                // Skipped by ON CONFLICT, or the batch failed: a plain INSERT says which rule
+                // the row breaks (slug, uid, test credential), or writes it.
+                None => insert_one(&writer, credential).await,
+            };
             // The caller may have gone away (client disconnected); the row stays written.
             let _ = reply.send(result);
         }
     }
 }
 
-/// Writes all rows in one transaction. A row whose slug is taken is skipped by
-/// `ON CONFLICT DO NOTHING` and answered with a conflict; the others are written.
+/// Writes all rows in one transaction. A row that breaks a unique rule is skipped by
+/// `ON CONFLICT DO NOTHING` and comes back as `None`; the others are written.
 async fn write_batch(
     writer: &SqlitePool,
     credentials: Vec<NewCredential>,
-) -> Result<Vec<Result<Credential>>> {
+) -> Result<Vec<Option<Credential>>> {
     let at = now();
     let uids: Vec<String> = credentials.iter().map(|c| c.uid.clone()).collect();
     let sql = format!(
@@ -82,8 +89,17 @@ async fn write_batch(
             written[i] = Some(credential_from_row(row)?);
         }
     }
-    Ok(written
-        .into_iter()
-        .map(|row| row.ok_or(StoreError::Conflict(Conflict::CredentialSlug)))
-        .collect())
+    Ok(written)
+}
+
+/// One row, one statement: its error names the rule it breaks.
+async fn insert_one(writer: &SqlitePool, credential: NewCredential) -> Result<Credential> {
+    let sql = format!(
+        "INSERT INTO credentials ({INSERT_COLUMNS}) VALUES {INSERT_PLACEHOLDERS} RETURNING *"
+    );
+    let row = bind_new_credential(sqlx::query(sqlx::AssertSqlSafe(sql)), credential, now())
+        .fetch_one(writer)
+        .await
+        .map_err(db_error)?;
+    credential_from_row(&row)
 }

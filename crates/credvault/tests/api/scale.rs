@@ -196,7 +196,10 @@ async fn acknowledged_creates_survive_kill_9() {
         }
     }
     let answered = answered.load(std::sync::atomic::Ordering::SeqCst);
-    eprintln!("{} of {ATTEMPTS} creates acknowledged before kill -9", acked.len());
+    eprintln!(
+        "{} of {ATTEMPTS} creates acknowledged before kill -9",
+        acked.len()
+    );
     assert!(
         acked.len() >= ATTEMPTS / 4 - IN_FLIGHT,
         "only {} acknowledged",
