@@ -49,7 +49,6 @@ credential() {
     -H 'content-type: application/json' -d @"$WORK/one.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
 }
 
-printf '%-26s %-22s %9s %8s %8s %6s\n' setup case req/s p50_ms p99_ms non2xx
 run_setup() { # LABEL DATABASE_URL(or "") INSTANCES
   local label=$1 url=$2 count=$3 ports=()
   rm -rf "$WORK/data"
@@ -76,7 +75,20 @@ run_setup() { # LABEL DATABASE_URL(or "") INSTANCES
   PIDS=()
 }
 
-psql -q "$PG/postgres" -c "CREATE DATABASE bench_one" -c "CREATE DATABASE bench_two"
+psql -q "$PG/postgres" -c "CREATE DATABASE bench_one" -c "CREATE DATABASE bench_two" \
+  -c "CREATE DATABASE bench_raw"
+
+# References, same run: the signing primitives on one core, and PostgreSQL's own rate of
+# durable single-row inserts of a credential-sized row (16 clients, one commit each).
+echo "== openssl speed -seconds 3 rsa2048 ecdsap256 (one core)"
+openssl speed -seconds 3 rsa2048 ecdsap256 2>/dev/null | awk '/^rsa 2048 bits/ {print "rsa2048 signs/s: " $6} /256 bits ecdsa/ {print "ecdsap256 signs/s: " $7}'
+echo "== pgbench: durable single-row inserts (1.3 KB row), 16 clients, ${SECS}s"
+psql -q "$PG/bench_raw" -c "CREATE TABLE rows (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)"
+echo "INSERT INTO rows (body) VALUES (decode(repeat('ab', 1300), 'hex'));" >"$WORK/insert.sql"
+pgbench_bin=$(dirname "$(readlink -f "$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")")/pgbench
+"$pgbench_bin" -n -c16 -j2 -T "$SECS" -f "$WORK/insert.sql" "$PG/bench_raw" 2>/dev/null | awk '/^tps/ {print "PostgreSQL inserts/s: " int($3)}'
+echo
+printf '%-26s %-22s %9s %8s %8s %6s\n' setup case req/s p50_ms p99_ms non2xx
 run_setup "SQLite, 1 instance" "" 1
 run_setup "PostgreSQL, 1 instance" "$PG/bench_one" 1
 run_setup "PostgreSQL, 2 instances" "$PG/bench_two" 2

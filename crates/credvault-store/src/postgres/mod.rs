@@ -5,8 +5,8 @@
 //! what makes racing creates on different instances give one winner. Every acknowledged write
 //! is a committed transaction (PostgreSQL's default `synchronous_commit = on`).
 //!
-//! Pooled connections are checked before use, so after the server restarts broken ones are
-//! replaced; a short acquire timeout turns an unreachable server into a prompt error (503)
+//! Pooled connections idle for a while are checked before use, so after the server restarts
+//! broken ones are replaced; a short acquire timeout turns an unreachable server into a prompt error (503)
 //! rather than a hung request.
 
 use std::str::FromStr;
@@ -24,6 +24,10 @@ pub struct PgStore {
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A pooled connection idle longer than this is pinged before use, so one broken while idle
+/// (a database restart) is replaced instead of failing a request.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// How long a request waits for a connection before answering 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -92,6 +96,17 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(pool_size.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // A ping before every use costs a round trip per query (a fifth of the mint rate);
+            // a connection busy a moment ago is alive, so only one idle for a while is checked.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_IF_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(db_error)?;
