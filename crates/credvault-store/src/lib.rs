@@ -9,6 +9,8 @@ use serde_json::Value;
 
 #[macro_use]
 mod rows;
+#[macro_use]
+mod sql;
 mod postgres;
 mod sqlite;
 pub use postgres::PgStore;
