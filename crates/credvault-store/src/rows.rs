@@ -179,5 +179,17 @@ macro_rules! row_mappers {
                 test_times,
             })
         }
+
+        /// The caller, their teams and the credential, from one row of the mint query.
+        fn mint_context_from_row(row: &$row) -> Result<MintContext> {
+            let teams: Vec<(i64, String, String)> = json_col(row, "caller_teams")?;
+            Ok(MintContext {
+                key_hash: col(row, "key_hash")?,
+                caller_id: col(row, "caller_id")?,
+                caller_admin: col(row, "caller_admin")?,
+                memberships: memberships(teams),
+                credential: credential_from_row(row)?,
+            })
+        }
     };
 }

@@ -159,15 +159,7 @@ impl_store!(SqliteStore, SqliteRow, {
             .fetch_optional(&self.reader)
             .await
             .map_err(db_error)?;
-        let Some(row) = row else { return Ok(None) };
-        let teams: Vec<(i64, String, String)> = json_col(&row, "caller_teams")?;
-        Ok(Some(MintContext {
-            key_hash: col(&row, "key_hash")?,
-            caller_id: col(&row, "caller_id")?,
-            caller_admin: col(&row, "caller_admin")?,
-            memberships: memberships(teams),
-            credential: credential_from_row(&row)?,
-        }))
+        row.as_ref().map(mint_context_from_row).transpose()
     }
 
     async fn mark_used(&self, ids: &[i64], at: Millis) -> Result<()> {
