@@ -70,6 +70,25 @@ fn bind_new_credential<'q>(
     bind_credential_values!(query, c, at)
 }
 
+/// An exclusive advisory lock on `<database>-migrate.lock`, held until dropped. `None` for an
+/// in-memory database.
+async fn migration_lock(database: &Path) -> Result<Option<std::fs::File>> {
+    if database.as_os_str() == ":memory:" {
+        return Ok(None);
+    }
+    let mut path = database.as_os_str().to_owned();
+    path.push("-migrate.lock");
+    let lock = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::create(&path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| StoreError::Unavailable(format!("migration lock: {e}")))?
+    .map_err(|e| StoreError::Unavailable(format!("migration lock: {e}")))?;
+    Ok(Some(lock))
+}
+
 impl SqliteStore {
     /// Takes the write lock at once, so another process sharing the file makes a write
     /// transaction wait (busy timeout) rather than fail halfway.
@@ -109,10 +128,16 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .map_err(db_error)?;
+        // sqlx takes no lock around SQLite migrations, so processes starting together on a new
+        // file would each try to create the schema; an advisory lock on a file beside the
+        // database makes them take turns (not the database file itself: closing another
+        // descriptor of it would drop SQLite's own POSIX locks).
+        let lock = migration_lock(options.get_filename()).await?;
         MIGRATOR
             .run(&writer)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+        drop(lock);
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .test_before_acquire(false)

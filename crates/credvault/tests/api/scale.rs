@@ -373,3 +373,38 @@ async fn an_unreachable_postgres_at_start_is_a_clear_error_without_the_password(
         failure.logs
     );
 }
+
+#[tokio::test]
+async fn three_instances_starting_at_once_on_an_empty_database_all_serve() {
+    // The deployment of docs/deployment.md: one master key for all, given to each; the
+    // instances race to migrate the schema, store the key check and create the owner.
+    let dir = TempDir::new().unwrap();
+    let key = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=";
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let dir = dir.path().to_path_buf();
+            std::thread::spawn(move || Server::start_in(&dir, &[("CREDVAULT_MASTER_KEY", key)]))
+        })
+        .collect();
+    let servers: Vec<Server> = starts
+        .into_iter()
+        .map(|start| {
+            start
+                .join()
+                .unwrap()
+                .unwrap_or_else(|f| panic!("an instance failed to start: {}", f.logs))
+        })
+        .collect();
+    let team = servers[0].team("started together").await;
+    let (status, created) = servers[1]
+        .create_credential(OWNER_KEY, jwt_body(team, "shared"))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    for server in &servers {
+        mint_ok(server, id, None).await;
+        let (status, users) = server.get("/api/v1/admin/users", OWNER_KEY).await;
+        assert_eq!(status, 200);
+        assert_eq!(users["meta"]["count"], 1, "one owner: {users}");
+    }
+}
