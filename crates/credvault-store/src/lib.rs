@@ -1,5 +1,6 @@
 //! credvault's storage: the [`Store`] trait that the API works against, and its SQLite and
-//! PostgreSQL implementations. Backend-specific SQL stays inside each implementation.
+//! PostgreSQL implementations. The statements both dialects read alike are written once
+//! (`sql.rs`, with the row mapping in `rows.rs`); what differs stays in each backend's module.
 //!
 //! The store is deliberately dumb: it keeps rows and enforces uniqueness, and never sees a
 //! secret in plain text (secrets arrive sealed by the caller).
