@@ -408,3 +408,35 @@ async fn three_instances_starting_at_once_on_an_empty_database_all_serve() {
         assert_eq!(users["meta"]["count"], 1, "one owner: {users}");
     }
 }
+
+#[tokio::test]
+async fn the_pool_size_caps_connections_to_postgres() {
+    let Some(server_url) = postgres_server() else {
+        return;
+    };
+    let database = fresh_postgres_database(&server_url);
+    let name = database.rsplit('/').next().unwrap().to_string();
+    let dir = TempDir::new().unwrap();
+    let server = Arc::new(
+        Server::start_in(
+            dir.path(),
+            &[
+                ("CREDVAULT_DATABASE_URL", &database),
+                ("CREDVAULT_DATABASE_POOL_SIZE", "2"),
+            ],
+        )
+        .unwrap(),
+    );
+    let team = server.team("pool").await;
+    let statuses = race(&[server.clone()], 30, CREDENTIALS, jwt_body(team, "pooled")).await;
+    assert_eq!(statuses, BTreeMap::from([(201, 1), (409, 29)]));
+    let connections = psql(
+        &server_url,
+        &format!("SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}'"),
+    );
+    let connections: u32 = connections.parse().unwrap();
+    assert!(
+        (1..=2).contains(&connections),
+        "{connections} connections open to {name}, pool size 2"
+    );
+}
