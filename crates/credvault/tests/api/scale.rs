@@ -428,7 +428,13 @@ async fn the_pool_size_caps_connections_to_postgres() {
         .unwrap(),
     );
     let team = server.team("pool").await;
-    let statuses = race(&[server.clone()], 30, CREDENTIALS, jwt_body(team, "pooled")).await;
+    let statuses = race(
+        std::slice::from_ref(&server),
+        30,
+        CREDENTIALS,
+        jwt_body(team, "pooled"),
+    )
+    .await;
     assert_eq!(statuses, BTreeMap::from([(201, 1), (409, 29)]));
     let connections = psql(
         &server_url,
