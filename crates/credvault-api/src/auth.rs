@@ -111,6 +111,19 @@ impl Caller {
         Ok((team, role))
     }
 
+    /// The `member` filter of a list: the caller's own teams, or none for a tenant admin. A
+    /// `team_id` filter must name a team the caller can see (404 otherwise).
+    pub async fn list_scope(
+        &self,
+        state: &AppState,
+        team_id: Option<i64>,
+    ) -> ApiResult<Option<i64>> {
+        if let Some(team_id) = team_id {
+            self.team(state, team_id).await?;
+        }
+        Ok((!self.is_admin()).then_some(self.user.id))
+    }
+
     pub fn require_admin(&self, action: &str) -> ApiResult<()> {
         if self.is_admin() {
             Ok(())

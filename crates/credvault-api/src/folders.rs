@@ -88,10 +88,7 @@ pub async fn list(
     list: ListRequest,
 ) -> ApiResult<Json<Value>> {
     let team_id = list.query.int("team_id")?;
-    if let Some(team_id) = team_id {
-        caller.team(&state, team_id).await?;
-    }
-    let member = (!caller.is_admin()).then_some(caller.user.id);
+    let member = caller.list_scope(&state, team_id).await?;
     let page = state
         .store
         .list_folders(team_id, member, list.page())

@@ -13,7 +13,7 @@ use axum::http::HeaderMap;
 use axum::Json;
 use credvault_core::crypto::hashes_equal;
 use credvault_core::hosts::{self, Target};
-use credvault_core::jwt::{JwtSettings, Minted, PreparedKey, DEFAULT_LIFETIME_SECONDS};
+use credvault_core::jwt::{Minted, PreparedKey, DEFAULT_LIFETIME_SECONDS};
 use credvault_core::keys::{jwk_thumbprint, load_stored_key};
 use credvault_core::model::{Mode, ReadAccess, Role};
 use credvault_core::timefmt::{format_millis, now_millis};
@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 use crate::auth::{presented_key, Caller, BAD_KEY, NO_KEY};
 use crate::body::OptionalJsonBody;
-use crate::credentials::{open_secret, visible};
+use crate::credentials::{jwt_settings, open_secret, visible};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::MintOutcome;
 use crate::{path_id, AppState};
@@ -35,12 +35,7 @@ pub(crate) fn prepared_key(state: &AppState, row: &Credential) -> ApiResult<Arc<
         return Ok(prepared);
     }
     state.metrics.key_cache(false);
-    let settings: JwtSettings = serde_json::from_value(row.config.clone()).map_err(|e| {
-        ApiError::Internal(format!(
-            "credential {} has unreadable JWT settings: {e}",
-            row.id
-        ))
-    })?;
+    let settings = jwt_settings(row)?;
     let plain = open_secret(state, row)?;
     let key = load_stored_key(settings.algorithm, &plain)
         .map_err(|e| ApiError::Internal(format!("credential {}: stored key: {e}", row.id)))?;

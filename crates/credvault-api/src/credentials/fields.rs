@@ -14,7 +14,7 @@ use credvault_store::Credential;
 use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
 
-use super::open_secret;
+use super::{jwt_settings, open_secret};
 use crate::auth::Caller;
 use crate::body::{missing, Fields};
 use crate::error::{ApiError, ApiResult};
@@ -396,16 +396,7 @@ async fn apply_jwt(
     body: &Fields,
     stored: Option<&Credential>,
 ) -> ApiResult<ModeData> {
-    let base: Option<JwtSettings> = stored
-        .map(|c| {
-            serde_json::from_value(c.config.clone()).map_err(|e| {
-                ApiError::Internal(format!(
-                    "credential {} has unreadable JWT settings: {e}",
-                    c.id
-                ))
-            })
-        })
-        .transpose()?;
+    let base: Option<JwtSettings> = stored.map(jwt_settings).transpose()?;
     if let Some(base) = &base {
         if !JWT_FIELDS.iter().any(|f| body.has(f)) {
             return Ok(ModeData {

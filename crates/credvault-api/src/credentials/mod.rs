@@ -7,11 +7,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use credvault_core::crypto::{credential_aad, generate_uid};
+use credvault_core::jwt::JwtSettings;
 use credvault_core::model::{Mode, Role};
 use credvault_core::slug::slugify;
 use credvault_core::timefmt::format_millis;
 use credvault_store::{
-    Credential, CredentialFilter, CredentialView, NewCredential, Owner, StoreError,
+    Conflict, Credential, CredentialFilter, CredentialView, NewCredential, Owner, StoreError,
 };
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
@@ -53,6 +54,16 @@ pub(crate) fn open_secret(state: &AppState, c: &Credential) -> ApiResult<Zeroizi
         .keyring
         .open(&credential_aad(c.team_id, &c.uid, SECRET_FIELD), &c.secret)
         .map_err(|e| ApiError::Internal(format!("credential {}: {e}", c.id)))
+}
+
+/// The JWT settings stored in a credential's `config`.
+pub(crate) fn jwt_settings(c: &Credential) -> ApiResult<JwtSettings> {
+    serde_json::from_value(c.config.clone()).map_err(|e| {
+        ApiError::Internal(format!(
+            "credential {} has unreadable JWT settings: {e}",
+            c.id
+        ))
+    })
 }
 
 /// The Tines response object, plus the mode's non-secret settings. Never any secret.
@@ -125,9 +136,10 @@ async fn render_by_id(state: &AppState, id: i64) -> ApiResult<Json<Value>> {
     Ok(Json(render(&view)))
 }
 
+/// A taken slug, told with the slug and team; any other store error as usual.
 fn slug_conflict(e: StoreError, slug: &str, team_id: i64) -> ApiError {
     match e {
-        StoreError::Conflict(_) => ApiError::Conflict {
+        StoreError::Conflict(Conflict::CredentialSlug) => ApiError::Conflict {
             field: "name",
             message: format!(
                 "name gives the slug {slug:?}, which already exists in team {team_id}"
@@ -283,9 +295,7 @@ pub async fn list(
     list: ListRequest,
 ) -> ApiResult<Json<Value>> {
     let team_id = list.query.int("team_id")?;
-    if let Some(team_id) = team_id {
-        caller.team(&state, team_id).await?;
-    }
+    let member = caller.list_scope(&state, team_id).await?;
     let (restricted, unused) = match list.query.get("filter").unwrap_or("") {
         "" => (None, false),
         "RESTRICTED" => (Some(true), false),
@@ -299,7 +309,7 @@ pub async fn list(
         }
     };
     let filter = CredentialFilter {
-        member: (!caller.is_admin()).then_some(caller.user.id),
+        member,
         team_id,
         folder_id: list.query.int("folder_id")?,
         restricted,
@@ -343,17 +353,15 @@ pub async fn update(
             true => state.store.get_test_credential(id).await?,
             false => None,
         };
-        if test.is_none() && is_test {
+        // Naming the field that asked for it: `is_test` first, as before.
+        let needs_test = match (is_test, enable_test) {
+            (true, _) => Some("is_test"),
+            (false, Some(true)) => Some("test_credential_enabled"),
+            _ => None,
+        };
+        if let (None, Some(field)) = (&test, needs_test) {
             return Err(ApiError::invalid(
-                "is_test",
-                format!(
-                    "credential {id} has no test credential; attach one with live_credential_id"
-                ),
-            ));
-        }
-        if test.is_none() && enable_test == Some(true) {
-            return Err(ApiError::invalid(
-                "test_credential_enabled",
+                field,
                 format!(
                     "credential {id} has no test credential; attach one with live_credential_id"
                 ),
