@@ -2,7 +2,7 @@
 //! JSON encoding of list-valued columns. The row readers are generated per backend by
 //! [`row_mappers!`] because sqlx's decoding traits are per database.
 
-use crate::{Membership, Millis};
+use crate::{Conflict, Membership, Millis, StoreError};
 
 pub(crate) fn now() -> Millis {
     std::time::SystemTime::now()
@@ -13,6 +13,23 @@ pub(crate) fn now() -> Millis {
 
 pub(crate) fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("JSON values always serialise")
+}
+
+/// A sqlx error as a store error; `conflict` tells which unique rule a violation hit (each
+/// backend names its rules differently).
+pub(crate) fn store_error(
+    e: sqlx::Error,
+    conflict: impl FnOnce(&dyn sqlx::error::DatabaseError) -> Conflict,
+) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(conflict(db.as_ref()))
+        }
+        sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(e.to_string()),
+        _ => StoreError::Unavailable(e.to_string()),
+    }
 }
 
 /// The caller's teams, from the `caller_teams` JSON array of `[team_id, slug, role]`.
@@ -102,6 +119,20 @@ macro_rules! credential_fields {
     };
 }
 
+/// The caller, their teams and the credential, from one row of the mint query, for every row
+/// type (as [`credential_fields!`]).
+macro_rules! mint_context_fields {
+    ($row:expr, $col:ident, $json:ident) => {
+        MintContext {
+            key_hash: $col($row, "key_hash")?,
+            caller_id: $col($row, "caller_id")?,
+            caller_admin: $col($row, "caller_admin")?,
+            memberships: memberships($json::<Vec<(i64, String, String)>>($row, "caller_teams")?),
+            credential: credential_fields!($row, $col, $json),
+        }
+    };
+}
+
 /// `col`, `json_col` and the `*_from_row` readers for one sqlx row type. The invoking module
 /// provides `db_error`.
 macro_rules! row_mappers {
@@ -182,14 +213,7 @@ macro_rules! row_mappers {
 
         /// The caller, their teams and the credential, from one row of the mint query.
         fn mint_context_from_row(row: &$row) -> Result<MintContext> {
-            let teams: Vec<(i64, String, String)> = json_col(row, "caller_teams")?;
-            Ok(MintContext {
-                key_hash: col(row, "key_hash")?,
-                caller_id: col(row, "caller_id")?,
-                caller_admin: col(row, "caller_admin")?,
-                memberships: memberships(teams),
-                credential: credential_from_row(row)?,
-            })
+            Ok(mint_context_fields!(row, col, json_col))
         }
     };
 }

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Connection, Row};
 
-use crate::rows::{json_text, memberships, now, INSERT_COLUMNS, VIEW_SELECT};
+use crate::rows::{json_text, memberships, now, store_error, INSERT_COLUMNS, VIEW_SELECT};
 use crate::*;
 
 pub struct PgStore {
@@ -35,22 +35,13 @@ const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 fn db_error(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            let which = match db.constraint() {
-                Some("users_email_key") => Conflict::UserEmail,
-                Some("teams_slug_key") => Conflict::TeamSlug,
-                Some("credentials_live_id_key") => Conflict::TestCredential,
-                Some("credentials_team_slug_key") => Conflict::CredentialSlug,
-                _ => Conflict::Other,
-            };
-            StoreError::Conflict(which)
-        }
-        sqlx::Error::ColumnDecode { .. }
-        | sqlx::Error::Decode(_)
-        | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(e.to_string()),
-        _ => StoreError::Unavailable(e.to_string()),
-    }
+    store_error(e, |db| match db.constraint() {
+        Some("users_email_key") => Conflict::UserEmail,
+        Some("teams_slug_key") => Conflict::TeamSlug,
+        Some("credentials_live_id_key") => Conflict::TestCredential,
+        Some("credentials_team_slug_key") => Conflict::CredentialSlug,
+        _ => Conflict::Other,
+    })
 }
 
 row_mappers!(PgRow, sqlx::Postgres);

@@ -121,14 +121,7 @@ impl InlineReader {
                 row,
                 columns: &slot.columns,
             };
-            let teams: Vec<(i64, String, String)> = json_col(row, "caller_teams")?;
-            Ok(Some(MintContext {
-                key_hash: col(row, "key_hash")?,
-                caller_id: col(row, "caller_id")?,
-                caller_admin: col(row, "caller_admin")?,
-                memberships: memberships(teams),
-                credential: credential_fields!(row, col, json_col),
-            }))
+            Ok(Some(mint_context_fields!(row, col, json_col)))
         })
     }
 }

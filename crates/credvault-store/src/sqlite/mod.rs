@@ -17,7 +17,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
-use crate::rows::{json_text, memberships, now, INSERT_COLUMNS, VIEW_SELECT};
+use crate::rows::{json_text, memberships, now, store_error, INSERT_COLUMNS, VIEW_SELECT};
 use crate::*;
 
 mod group_commit;
@@ -32,27 +32,22 @@ pub struct SqliteStore {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 fn db_error(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            let msg = db.message();
-            let which = if msg.contains("users.email") {
-                Conflict::UserEmail
-            } else if msg.contains("teams.slug") {
-                Conflict::TeamSlug
-            } else if msg.contains("credentials.live_id") {
-                Conflict::TestCredential
-            } else if msg.contains("credentials.slug") {
-                Conflict::CredentialSlug
-            } else {
-                Conflict::Other
-            };
-            StoreError::Conflict(which)
+    // SQLite names the columns of the rule it hit, as in
+    // "UNIQUE constraint failed: credentials.team_id, credentials.slug".
+    store_error(e, |db| {
+        let msg = db.message();
+        if msg.contains("users.email") {
+            Conflict::UserEmail
+        } else if msg.contains("teams.slug") {
+            Conflict::TeamSlug
+        } else if msg.contains("credentials.live_id") {
+            Conflict::TestCredential
+        } else if msg.contains("credentials.slug") {
+            Conflict::CredentialSlug
+        } else {
+            Conflict::Other
         }
-        sqlx::Error::ColumnDecode { .. }
-        | sqlx::Error::Decode(_)
-        | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(e.to_string()),
-        _ => StoreError::Unavailable(e.to_string()),
-    }
+    })
 }
 
 row_mappers!(SqliteRow, sqlx::Sqlite);
@@ -68,6 +63,29 @@ fn bind_new_credential<'q>(
     at: Millis,
 ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
     bind_credential_values!(query, c, at)
+}
+
+/// The settings every connection gets: created if missing, WAL, every commit synced to disk,
+/// writers waiting up to 10 s for the file's lock, foreign keys enforced.
+fn durable(options: SqliteConnectOptions) -> SqliteConnectOptions {
+    options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+}
+
+async fn pool(options: &SqliteConnectOptions, connections: u32) -> Result<SqlitePool> {
+    // No pings before handing out a connection: an embedded file cannot go stale like a
+    // network connection, and each ping is a round trip to the connection's worker thread.
+    SqlitePoolOptions::new()
+        .max_connections(connections)
+        .test_before_acquire(false)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options.clone())
+        .await
+        .map_err(db_error)
 }
 
 /// An exclusive advisory lock on `<database>-migrate.lock`, held until dropped. `None` for an
@@ -96,38 +114,19 @@ impl SqliteStore {
 
     /// Opens (creating if needed) the database file and runs the embedded migrations.
     pub async fn open(path: &Path) -> Result<SqliteStore> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        Self::with_options(options).await
+        Self::with_options(durable(SqliteConnectOptions::new().filename(path))).await
     }
 
     /// Opens a `sqlite:` URL, e.g. `sqlite:///var/lib/credvault/credvault.db`.
     pub async fn open_url(url: &str) -> Result<SqliteStore> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(db_error)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        Self::with_options(options).await
+        Self::with_options(durable(
+            SqliteConnectOptions::from_str(url).map_err(db_error)?,
+        ))
+        .await
     }
 
     async fn with_options(options: SqliteConnectOptions) -> Result<SqliteStore> {
-        // No pings before handing out a connection: an embedded file cannot go stale like a
-        // network connection, and each ping is a round trip to the connection's worker thread.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
-            .await
-            .map_err(db_error)?;
+        let writer = pool(&options, 1).await?;
         // sqlx takes no lock around SQLite migrations, so processes starting together on a new
         // file would each try to create the schema; an advisory lock on a file beside the
         // database makes them take turns (not the database file itself: closing another
@@ -138,13 +137,7 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
         drop(lock);
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
-            .await
-            .map_err(db_error)?;
+        let reader = pool(&options, 4).await?;
         let creates = group_commit::start(writer.clone());
         Ok(SqliteStore {
             inline: inline_read::InlineReader::new(options.get_filename()),
