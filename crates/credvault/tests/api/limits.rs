@@ -72,17 +72,7 @@ async fn metrics_count_requests_by_route_and_credentials_by_mode() {
         404
     );
 
-    let resp = server
-        .request(Method::GET, "/metrics")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    assert!(resp.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/plain; version=0.0.4"));
-    let text = resp.text().await.unwrap();
+    let text = server.metrics().await;
     for line in [
         r#"credvault_http_requests_total{route="/api/v1/user_credentials",method="POST",status="201"} 3"#,
         r#"credvault_http_requests_total{route="/api/v1/user_credentials/{id}",method="GET",status="200"} 1"#,

@@ -112,16 +112,6 @@ fn assert_status(status: u16, body: &Value, want: u16) {
     }
 }
 
-/// The ids of every credential in a list response.
-fn listed_ids(body: &Value) -> Vec<i64> {
-    body["user_credentials"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no user_credentials array: {body}"))
-        .iter()
-        .map(|c| c["id"].as_i64().unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn credential_endpoints_role_matrix() {
     let server = Server::start();

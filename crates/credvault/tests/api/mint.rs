@@ -1648,12 +1648,7 @@ async fn unused_ids(server: &Server) -> Vec<i64> {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    body["user_credentials"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no user_credentials: {body}"))
-        .iter()
-        .map(|c| c["id"].as_i64().unwrap())
-        .collect()
+    listed_ids(&body)
 }
 
 #[tokio::test]
@@ -1727,13 +1722,7 @@ async fn metrics_count_mints_and_cache_lookups() {
     let (status, resp) = mint(&server, Some(OWNER_KEY), restricted, None).await;
     assert_refused(status, &resp, 403);
 
-    let resp = server
-        .request(Method::GET, "/metrics")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let text = resp.text().await.unwrap();
+    let text = server.metrics().await;
     assert_eq!(
         sample(
             &text,

@@ -227,8 +227,8 @@ async fn acknowledged_creates_survive_kill_9() {
         .await;
     assert_eq!(status, 200);
     let listed = list["user_credentials"].as_array().unwrap();
-    let listed_ids: BTreeSet<i64> = listed.iter().map(|c| c["id"].as_i64().unwrap()).collect();
-    assert!(acked.keys().all(|id| listed_ids.contains(id)));
+    let ids: BTreeSet<i64> = listed_ids(&list).into_iter().collect();
+    assert!(acked.keys().all(|id| ids.contains(id)));
     for credential in listed {
         let name = credential["name"].as_str().unwrap();
         assert!(name.starts_with("crash "), "{credential}");

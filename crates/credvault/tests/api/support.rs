@@ -291,6 +291,17 @@ impl Server {
         self.call(Method::DELETE, path, Some(key), None).await
     }
 
+    /// `GET /metrics`: 200 in the Prometheus text format; returns the text.
+    pub async fn metrics(&self) -> String {
+        let resp = self.request(Method::GET, "/metrics").send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        assert!(resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"));
+        resp.text().await.unwrap()
+    }
+
     /// Creates a team as the owner; returns its id.
     pub async fn team(&self, name: &str) -> i64 {
         let (status, body) = self
@@ -346,6 +357,16 @@ impl Drop for Server {
 }
 
 /// A minimal valid JWT credential body for `team_id`.
+/// The ids of every credential in a list response.
+pub fn listed_ids(body: &Value) -> Vec<i64> {
+    body["user_credentials"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no user_credentials array: {body}"))
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect()
+}
+
 pub fn jwt_body(team_id: i64, name: &str) -> Value {
     json!({
         "name": name,
