@@ -58,6 +58,18 @@ pub(crate) const INSERT_COLUMNS: &str =
      expiry_notifications_enabled, notification_recipient_ids, config, secret, created_at, \
      updated_at";
 
+/// One new credential row, returned as stored. Numbered placeholders, which sqlx binds by
+/// number on both backends.
+pub(crate) static INSERT_ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let placeholders: Vec<String> = (1..=INSERT_COLUMNS.split(',').count())
+        .map(|n| format!("${n}"))
+        .collect();
+    format!(
+        "INSERT INTO credentials ({INSERT_COLUMNS}) VALUES ({}) RETURNING *",
+        placeholders.join(", ")
+    )
+});
+
 /// Binds a new credential's values in [`INSERT_COLUMNS`] order onto `$query`.
 macro_rules! bind_credential_values {
     ($query:expr, $c:expr, $at:expr) => {{

@@ -438,11 +438,9 @@ macro_rules! impl_store {
             async fn attach_test_credential(&self, credential: NewCredential) -> Result<Credential> {
                 let live_id = credential.live_id;
                 let at = now();
-                let mut tx = self.reader.begin_with(Self::BEGIN_WRITE).await.map_err(db_error)?;
-                let sql = format!(
-                    "INSERT INTO credentials ({INSERT_COLUMNS}) VALUES {INSERT_PLACEHOLDERS} RETURNING *"
-                );
-                let row = bind_new_credential(sqlx::query(sqlx::AssertSqlSafe(sql)), credential, at)
+                let mut tx = self.writer.begin_with(Self::BEGIN_WRITE).await.map_err(db_error)?;
+                let insert = sqlx::query(sqlx::AssertSqlSafe(INSERT_ONE.as_str()));
+                let row = bind_new_credential(insert, credential, at)
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(db_error)?;

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Connection, Row};
 
-use crate::rows::{json_text, memberships, now, store_error, INSERT_COLUMNS, VIEW_SELECT};
+use crate::rows::{json_text, memberships, now, store_error, INSERT_ONE, VIEW_SELECT};
 use crate::*;
 
 pub struct PgStore {
@@ -55,10 +55,6 @@ const MINT_CONTEXT_SQL: &str = "SELECT k.key_hash, u.id AS caller_id, \
      FROM api_keys k JOIN users u ON u.id = k.user_id \
      JOIN credentials c ON c.id = $2 AND c.live_id IS NULL \
      WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.is_active";
-
-/// One row's placeholders for [`INSERT_COLUMNS`].
-const INSERT_PLACEHOLDERS: &str = "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-     $15, $16, $17, $18, $19, $20)";
 
 fn bind_new_credential<'q>(
     query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
@@ -122,10 +118,8 @@ impl_store!(PgStore, PgRow, {
     }
 
     async fn create_credential(&self, credential: NewCredential) -> Result<Credential> {
-        let sql = format!(
-            "INSERT INTO credentials ({INSERT_COLUMNS}) VALUES {INSERT_PLACEHOLDERS} RETURNING *"
-        );
-        let row = bind_new_credential(sqlx::query(sqlx::AssertSqlSafe(sql)), credential, now())
+        let insert = sqlx::query(sqlx::AssertSqlSafe(INSERT_ONE.as_str()));
+        let row = bind_new_credential(insert, credential, now())
             .fetch_one(&self.writer)
             .await
             .map_err(db_error)?;

@@ -10,7 +10,8 @@ use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    bind_new_credential, credential_from_row, db_error, now, INSERT_COLUMNS, INSERT_PLACEHOLDERS,
+    bind_new_credential, credential_from_row, db_error, now, INSERT_COLUMNS, INSERT_ONE,
+    INSERT_PLACEHOLDERS,
 };
 use crate::{Credential, NewCredential, Result};
 
@@ -94,10 +95,8 @@ async fn write_batch(
 
 /// One row, one statement: its error names the rule it breaks.
 async fn insert_one(writer: &SqlitePool, credential: NewCredential) -> Result<Credential> {
-    let sql = format!(
-        "INSERT INTO credentials ({INSERT_COLUMNS}) VALUES {INSERT_PLACEHOLDERS} RETURNING *"
-    );
-    let row = bind_new_credential(sqlx::query(sqlx::AssertSqlSafe(sql)), credential, now())
+    let insert = sqlx::query(sqlx::AssertSqlSafe(INSERT_ONE.as_str()));
+    let row = bind_new_credential(insert, credential, now())
         .fetch_one(writer)
         .await
         .map_err(db_error)?;

@@ -17,7 +17,9 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
-use crate::rows::{json_text, memberships, now, store_error, INSERT_COLUMNS, VIEW_SELECT};
+use crate::rows::{
+    json_text, memberships, now, store_error, INSERT_COLUMNS, INSERT_ONE, VIEW_SELECT,
+};
 use crate::*;
 
 mod group_commit;
@@ -54,7 +56,7 @@ row_mappers!(SqliteRow, sqlx::Sqlite);
 
 mod inline_read;
 
-/// One row's placeholders for [`INSERT_COLUMNS`].
+/// One row's placeholders for [`INSERT_COLUMNS`], for the batched insert of several rows.
 const INSERT_PLACEHOLDERS: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 fn bind_new_credential<'q>(
