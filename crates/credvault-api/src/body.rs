@@ -109,6 +109,21 @@ impl Fields {
         self.int(field)?.ok_or_else(|| missing(field))
     }
 
+    /// A string of at most `max` characters.
+    pub fn str_max(&self, field: &'static str, max: usize) -> Result<Option<&str>, ApiError> {
+        match self.str(field)? {
+            Some(s) if s.chars().count() > max => Err(ApiError::invalid(
+                field,
+                format!("{field} must be at most {max} characters"),
+            )),
+            other => Ok(other),
+        }
+    }
+
+    pub fn required_str_max(&self, field: &'static str, max: usize) -> Result<&str, ApiError> {
+        self.str_max(field, max)?.ok_or_else(|| missing(field))
+    }
+
     pub fn str(&self, field: &'static str) -> Result<Option<&str>, ApiError> {
         match self.get(field) {
             None => Ok(None),

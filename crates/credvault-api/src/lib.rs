@@ -23,6 +23,7 @@ pub mod credentials;
 pub mod error;
 pub mod folders;
 pub mod health;
+pub mod key_work;
 pub mod metrics;
 pub mod mint;
 pub mod openapi;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub key_cache: Arc<caches::KeyCache>,
     pub token_cache: Arc<caches::TokenCache>,
     pub usage: Arc<usage::UsageRecorder>,
+    /// Bounded pool for key parsing, checks, KDFs and trial signatures.
+    pub key_work: Arc<key_work::KeyWork>,
 }
 
 type Routes = Vec<(

@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use credvault_core::crypto::hashes_equal;
-use credvault_core::hosts::{self, Target};
+use credvault_core::hosts::{self, Target, TargetError, MAX_HOST_LEN, MAX_URL_LEN};
 use credvault_core::jwt::{Minted, PreparedKey, DEFAULT_LIFETIME_SECONDS};
 use credvault_core::keys::{jwk_thumbprint, load_stored_key};
 use credvault_core::model::{Mode, ReadAccess, Role};
@@ -82,14 +82,34 @@ fn authorize(ctx: &MintContext) -> ApiResult<()> {
 /// `allowed_hosts` (API.md §4.5): when set, the request must say where the token goes.
 fn check_hosts(allowed: &[String], url: Option<&str>, host: Option<&str>) -> ApiResult<()> {
     let target = match (url, host) {
-        (Some(url), _) => Some(Target::from_url(url).ok_or_else(|| {
-            ApiError::invalid(
+        (Some(url), _) => Some(Target::from_url(url).map_err(|e| match e {
+            TargetError::TooLong => ApiError::invalid(
+                "url",
+                format!("url must be at most {MAX_URL_LEN} characters"),
+            ),
+            TargetError::Ambiguous => ApiError::forbidden_field(
+                "url",
+                "url contains a backslash, a space or a control character, so HTTP clients \
+                 disagree on where its host ends; send the URL as the client will",
+            ),
+            TargetError::NotAHost | TargetError::Invalid => ApiError::invalid(
                 "url",
                 "url must be an absolute URL such as https://api.example.com/v1",
-            )
+            ),
         })?),
-        (None, Some(host)) => Some(Target::from_host(host).ok_or_else(|| {
-            ApiError::invalid("host", "host must be a host name, optionally with :port")
+        (None, Some(host)) => Some(Target::from_host(host).map_err(|e| match e {
+            TargetError::TooLong => ApiError::invalid(
+                "host",
+                format!("host must be at most {MAX_HOST_LEN} characters"),
+            ),
+            TargetError::NotAHost | TargetError::Ambiguous => ApiError::invalid(
+                "host",
+                "host must be a host name, optionally with :port; / ? # \\ @ and spaces are not allowed",
+            ),
+            TargetError::Invalid => ApiError::invalid(
+                "host",
+                "host must be a host name, optionally with :port",
+            ),
         })?),
         (None, None) => None,
     };

@@ -69,6 +69,14 @@ pub fn parse_pattern(entry: &str) -> Result<HostPattern, String> {
     })
 }
 
+/// Longest `url` a mint may name (API.md §12).
+pub const MAX_URL_LEN: usize = 8192;
+/// Longest `host` a mint may name: a DNS name's limit.
+pub const MAX_HOST_LEN: usize = 253;
+/// Most `allowed_hosts` entries, and the longest entry.
+pub const MAX_PATTERNS: usize = 100;
+pub const MAX_PATTERN_LEN: usize = 1024;
+
 /// Where a token is about to be sent: a full URL, or just a host (optionally `host:port`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -76,52 +84,133 @@ pub struct Target {
     pub host: String,
     /// The explicit port, or the scheme's default (80, 443).
     pub port: Option<u16>,
+    /// The path with dot segments resolved, also those hidden by percent-encoding.
     pub path: Option<String>,
 }
 
+/// Why a `url` or `host` cannot be checked against `allowed_hosts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetError {
+    /// Longer than [`MAX_URL_LEN`] / [`MAX_HOST_LEN`].
+    TooLong,
+    /// A URL with a backslash, a space or a control character: HTTP clients disagree on where
+    /// its host ends, so no reading of it can be trusted to be the client's.
+    Ambiguous,
+    /// A host with one of `/ ? # \ @`, whitespace or a control character.
+    NotAHost,
+    /// Not an absolute URL (or host name) at all.
+    Invalid,
+}
+
 impl Target {
-    /// Parses an absolute URL. User information (`user:pass@`) is dropped and never counts
-    /// as the host; a backslash ends the authority, as browsers and HTTP clients treat it.
-    pub fn from_url(url: &str) -> Option<Target> {
-        let url = url.trim();
-        let (scheme, rest) = url.split_once("://")?;
-        if scheme.is_empty()
-            || !scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        {
-            return None;
+    /// Parses an absolute URL by the WHATWG URL rules, as browsers and most HTTP clients do:
+    /// user information never counts as the host, and dot segments are resolved.
+    pub fn from_url(url: &str) -> Result<Target, TargetError> {
+        if url.len() > MAX_URL_LEN {
+            return Err(TargetError::TooLong);
         }
-        let scheme = scheme.to_ascii_lowercase();
-        let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(end);
-        let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
-        let (host, port) = split_host_port(host_port)?;
-        let port = port.or(match scheme.as_str() {
-            "https" | "wss" => Some(443),
-            "http" | "ws" => Some(80),
-            _ => None,
-        });
-        let path = tail.split(['?', '#']).next().unwrap_or("");
-        let path = if path.is_empty() { "/" } else { path };
-        Some(Target {
-            scheme: Some(scheme),
+        if url
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+        {
+            return Err(TargetError::Ambiguous);
+        }
+        let parsed = url::Url::parse(url).map_err(|_| TargetError::Invalid)?;
+        let host = parsed.host_str().ok_or(TargetError::Invalid)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let host = host.trim_end_matches('.').to_lowercase();
+        if host.is_empty() {
+            return Err(TargetError::Invalid);
+        }
+        Ok(Target {
+            scheme: Some(parsed.scheme().to_string()),
             host,
-            port,
-            path: Some(path.replace('\\', "/")),
+            port: parsed.port_or_known_default(),
+            path: Some(resolve_path(parsed.path())),
         })
     }
 
     /// Parses a bare host, optionally with a port.
-    pub fn from_host(host: &str) -> Option<Target> {
-        let (host, port) = split_host_port(host.trim())?;
-        Some(Target {
+    pub fn from_host(host: &str) -> Result<Target, TargetError> {
+        if host.len() > MAX_HOST_LEN {
+            return Err(TargetError::TooLong);
+        }
+        if host
+            .chars()
+            .any(|c| "/?#\\@".contains(c) || c.is_whitespace() || c.is_control())
+        {
+            return Err(TargetError::NotAHost);
+        }
+        let (host, port) = split_host_port(host).ok_or(TargetError::Invalid)?;
+        Ok(Target {
             scheme: None,
             host,
             port,
             path: None,
         })
     }
+}
+
+/// Resolves what a server may still read as dot segments after the URL parser has done its
+/// part: `%2e` as `.`, `%2f` and `%5c` as `/`. Repeats until nothing changes, so that no
+/// decoding a server may do can lead the path out of the part a pattern allows.
+fn resolve_path(path: &str) -> String {
+    let mut current = path.to_string();
+    for _ in 0..4 {
+        let decoded = decode_separators(&current);
+        let resolved = remove_dot_segments(&decoded);
+        if resolved == current {
+            break;
+        }
+        current = resolved;
+    }
+    if current.is_empty() {
+        current.push('/');
+    }
+    current
+}
+
+fn decode_separators(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let code = rest.get(i + 1..i + 3).map(str::to_ascii_lowercase);
+        match code.as_deref() {
+            Some("2e") => out.push('.'),
+            Some("2f") | Some("5c") => out.push('/'),
+            _ => {
+                out.push('%');
+                rest = &rest[i + 1..];
+                continue;
+            }
+        }
+        rest = &rest[i + 3..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// RFC 3986 §5.2.4 on an absolute path: `.` segments go, `..` removes the segment before it.
+fn remove_dot_segments(path: &str) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    let parts: Vec<&str> = path.split('/').skip(1).collect();
+    for (i, segment) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        match *segment {
+            "." | ".." => {
+                if *segment == ".." {
+                    segments.pop();
+                }
+                // A trailing dot segment leaves the directory it names: `/a/..` is `/`.
+                if last {
+                    segments.push("");
+                }
+            }
+            other => segments.push(other),
+        }
+    }
+    format!("/{}", segments.join("/"))
 }
 
 fn split_host_port(text: &str) -> Option<(String, Option<u16>)> {
@@ -141,38 +230,33 @@ fn split_host_port(text: &str) -> Option<(String, Option<u16>)> {
         }
     };
     let host = host.trim_end_matches('.').to_lowercase();
-    if host.is_empty()
-        || host
-            .chars()
-            .any(|c| c.is_whitespace() || c == '@' || c == '/')
-    {
+    if host.is_empty() {
         return None;
     }
     Some((host, port))
 }
 
-/// `*` matches any run of characters (including none).
+/// `*` matches any run of characters (including none). Linear in the text's length whatever
+/// the pattern: the literal pieces between stars are found in order, each leftmost, which is
+/// enough because a star can absorb anything between them.
 fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && p[pi] != '*' && p[pi] == t[ti] {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
+    let mut pieces = pattern.split('*');
+    let first = pieces.next().unwrap_or("");
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let middle: Vec<&str> = pieces.collect();
+    let Some((last, middle)) = middle.split_last() else {
+        // No star: the whole text must be the literal.
+        return rest.is_empty();
+    };
+    for piece in middle {
+        match rest.find(piece) {
+            Some(i) => rest = &rest[i + piece.len()..],
+            None => return false,
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 impl HostPattern {
@@ -251,8 +335,6 @@ mod tests {
             ("evil.org", "https://example.com@evil.org/", true),
             ("example.com", "https://example.com@evil.org/", false),
             ("example.com", "https://user:pw@example.com/", true),
-            ("example.com", "https://example.com\\@evil.org/", true),
-            ("evil.org", "https://example.com\\@evil.org/", false),
             (
                 "api.example.com/v1/*",
                 "https://api.example.com/v1/users",
@@ -320,9 +402,150 @@ mod tests {
             "https://api.example.com/*",
             "api.example.com"
         ));
-        assert!(Target::from_host("bad host").is_none());
-        assert!(Target::from_url("not a url").is_none());
-        assert!(Target::from_url("https://host:notaport/").is_none());
+        assert_eq!(Target::from_host("bad host"), Err(TargetError::NotAHost));
+        assert_eq!(Target::from_url("not-a-url"), Err(TargetError::Invalid));
+        assert_eq!(
+            Target::from_url("https://host:notaport/"),
+            Err(TargetError::Invalid)
+        );
+    }
+
+    /// URLs that some client reads differently from a naive parser: each must be refused or
+    /// read as the client reads it.
+    #[test]
+    fn urls_are_read_as_clients_read_them() {
+        use TargetError::*;
+        let refused: &[(&str, TargetError)] = &[
+            ("https://api.example.com\\@evil.org/", Ambiguous),
+            ("https://api.example.com\\.evil.org/", Ambiguous),
+            ("https://svc.example.net/v1\\..\\admin", Ambiguous),
+            ("https://api.example.com /", Ambiguous),
+            ("https://api.example.com/\t", Ambiguous),
+            ("https://api.example.com/\u{7f}", Ambiguous),
+        ];
+        for (url, why) in refused {
+            assert_eq!(Target::from_url(url), Err(*why), "{url:?}");
+        }
+        let long = format!("https://a.example.com/{}", "a".repeat(MAX_URL_LEN));
+        assert_eq!(Target::from_url(&long), Err(TooLong));
+
+        let table: &[(&str, &str, bool)] = &[
+            (
+                "svc.example.net/v1/*",
+                "https://svc.example.net/v1/../admin",
+                false,
+            ),
+            (
+                "svc.example.net/v1/*",
+                "https://svc.example.net/v1/..%2fadmin",
+                false,
+            ),
+            (
+                "svc.example.net/v1/*",
+                "https://svc.example.net/v1/..%2Fadmin",
+                false,
+            ),
+            (
+                "svc.example.net/v1/*",
+                "https://svc.example.net/v1/%2e%2e/admin",
+                false,
+            ),
+            (
+                "svc.example.net/v1/*",
+                "https://svc.example.net/v1/%2E%2E%2Fadmin",
+                false,
+            ),
+            (
+                "svc.example.net/v1/*",
+                "https://svc.example.net/v1/.%2e/admin",
+                false,
+            ),
+            (
+                "svc.example.net/v1/*",
+                "https://svc.example.net/v1/..%5cadmin",
+                false,
+            ),
+            (
+                "svc.example.net/v1/*",
+                "https://svc.example.net/v1/x/%2e%2e",
+                true,
+            ),
+            (
+                "svc.example.net/v1/*",
+                "https://svc.example.net/v1/./users",
+                true,
+            ),
+            (
+                "svc.example.net/v1/*",
+                "https://svc.example.net/v2/../v1/users",
+                true,
+            ),
+            (
+                "svc.example.net/v1/*",
+                "https://svc.example.net/v1/a%2fb",
+                true,
+            ),
+            ("svc.example.net/v1/*", "https://svc.example.net/v1", false),
+            ("evil.org", "https://api.example.com@evil.org/", true),
+            (
+                "api.example.com",
+                "https://api.example.com@evil.org/",
+                false,
+            ),
+            ("api.example.com", "https://x:y@API.example.com:443/", true),
+            ("api.example.com", "HTTPS://api.example.com/", true),
+        ];
+        for (pattern, url, want) in table {
+            assert_eq!(url_allowed(pattern, url), *want, "{pattern} vs {url}");
+        }
+    }
+
+    #[test]
+    fn hosts_with_url_characters_are_refused() {
+        for host in [
+            "evil.org#.partner.org",
+            "evil.org?.partner.org",
+            "evil.org\\.partner.org",
+            "evil.org/.partner.org",
+            "user@partner.org",
+            "a .partner.org",
+        ] {
+            assert_eq!(
+                Target::from_host(host),
+                Err(TargetError::NotAHost),
+                "{host}"
+            );
+        }
+        let long = "a".repeat(MAX_HOST_LEN + 1);
+        assert_eq!(Target::from_host(&long), Err(TargetError::TooLong));
+        assert!(host_allowed("*.partner.org", "api.partner.org"));
+    }
+
+    #[test]
+    fn glob_is_exact_about_its_pieces() {
+        for (pattern, text, want) in [
+            ("a*b", "ab", true),
+            ("a*b", "axxb", true),
+            ("a*b", "a", false),
+            ("a*a", "a", false),
+            ("*a*a*", "aa", true),
+            ("*a*a*", "a", false),
+            ("ab*ba", "aba", false),
+            ("ab*ba", "abba", true),
+            ("*", "", true),
+            ("", "", true),
+            ("", "x", false),
+            ("x", "x", true),
+            ("**", "anything", true),
+        ] {
+            assert_eq!(glob(pattern, text), want, "{pattern:?} vs {text:?}");
+        }
+        // The review's stall: a long pattern against a long text answers at once.
+        let pattern = format!("*{}b", "a".repeat(100_000));
+        let text = "a".repeat(200_000);
+        assert!(!glob(&pattern, &text));
+        let stars = "*a".repeat(400);
+        assert!(!glob(&stars, &"b".repeat(8192)));
     }
 
     #[test]

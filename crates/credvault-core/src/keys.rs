@@ -37,6 +37,12 @@ const OID_DSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10040.4.
 
 const MIN_RSA_BITS: usize = 2048;
 
+/// Most PBKDF2 iterations an encrypted key may ask for (API.md §12): about a second of CPU.
+pub const MAX_PBKDF2_ITERATIONS: u32 = 1_000_000;
+/// Most memory scrypt may ask for (128·N·r bytes), and most work (N·r·p), per API.md §12.
+pub const MAX_SCRYPT_MEMORY: u64 = 64 * 1024 * 1024;
+pub const MAX_SCRYPT_WORK: u64 = 1 << 22;
+
 /// Why a key was refused. Each message names `jwt_private_key` and says what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
@@ -64,6 +70,9 @@ pub enum KeyError {
     LegacyEncrypted,
     #[error("jwt_private_key is {0}, which is not supported")]
     Unsupported(String),
+    /// The key derivation parameters of an encrypted key ask for more work than allowed.
+    #[error("jwt_private_key is encrypted with {0}")]
+    KdfTooCostly(String),
     #[error("jwt_private_key is malformed: {0}")]
     Malformed(&'static str),
 }
@@ -371,6 +380,7 @@ fn parse_pem(alg: Algorithm, text: &str, passphrase: Option<&str>) -> Result<Par
                 let passphrase = passphrase.ok_or(KeyError::PassphraseRequired)?;
                 let info = pkcs8::EncryptedPrivateKeyInfo::try_from(&block.der[..])
                     .map_err(|_| KeyError::Malformed("encrypted PKCS#8 structure"))?;
+                check_kdf_cost(&info.encryption_algorithm)?;
                 let decrypted = info
                     .decrypt(passphrase.as_bytes())
                     .map_err(|_| KeyError::WrongPassphrase)?;
@@ -399,6 +409,43 @@ fn parse_pem(alg: Algorithm, text: &str, passphrase: Option<&str>) -> Result<Par
     } else {
         KeyError::NotRecognised
     })
+}
+
+/// Refuses key derivation parameters above the limits before any work is done: the
+/// parameters come from the request, and scrypt would allocate 128·N·r bytes up front.
+fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme<'_>) -> Result<(), KeyError> {
+    use pkcs8::pkcs5::{pbes2::Kdf, EncryptionScheme};
+    let EncryptionScheme::Pbes2(params) = scheme else {
+        // PBES1 iteration counts are 16-bit, and its ciphers are refused when decrypting.
+        return Ok(());
+    };
+    match &params.kdf {
+        Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => {
+            Err(KeyError::KdfTooCostly(format!(
+                "PBKDF2 at {} iterations; at most {MAX_PBKDF2_ITERATIONS} are accepted",
+                p.iteration_count
+            )))
+        }
+        Kdf::Scrypt(p) => {
+            let (n, r, pp) = (
+                p.cost_parameter,
+                u64::from(p.block_size),
+                u64::from(p.parallelization),
+            );
+            let memory = n.saturating_mul(r).saturating_mul(128);
+            let work = n.saturating_mul(r).saturating_mul(pp);
+            if memory > MAX_SCRYPT_MEMORY || work > MAX_SCRYPT_WORK {
+                Err(KeyError::KdfTooCostly(format!(
+                    "scrypt with N={n}, r={r}, p={pp}; at most {} MiB of memory (128·N·r) and \
+                     N·r·p at most 2^22 are accepted",
+                    MAX_SCRYPT_MEMORY >> 20
+                )))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 fn parse_pkcs8(alg: Algorithm, der: &[u8]) -> Result<ParsedKey, KeyError> {
@@ -918,5 +965,73 @@ mod fixture_tests {
             err("ed448-pkcs8.pem", Algorithm::EdDSA),
             KeyError::Unsupported(_)
         ));
+    }
+
+    /// An encrypted PKCS#8 PEM with the given key derivation and garbage ciphertext: the
+    /// limits must refuse it before any decryption is tried.
+    fn encrypted_with(kdf: pkcs8::pkcs5::pbes2::Kdf<'_>) -> String {
+        use pkcs8::der::Encode;
+        use pkcs8::pkcs5::{pbes2, EncryptionScheme};
+        let info = pkcs8::EncryptedPrivateKeyInfo {
+            encryption_algorithm: EncryptionScheme::Pbes2(pbes2::Parameters {
+                kdf,
+                encryption: pbes2::EncryptionScheme::Aes256Cbc { iv: &[7; 16] },
+            }),
+            encrypted_data: &[0; 64],
+        };
+        let body = STANDARD.encode(info.to_der().unwrap());
+        format!(
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\n{body}\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        )
+    }
+
+    #[test]
+    fn costly_key_derivations_are_refused_before_any_work() {
+        use pkcs8::pkcs5::pbes2::{Kdf, Pbkdf2Params, Pbkdf2Prf, ScryptParams};
+        let salt = [1u8; 16];
+        let pbkdf2 = |iterations| {
+            Kdf::Pbkdf2(Pbkdf2Params {
+                salt: &salt,
+                iteration_count: iterations,
+                key_length: None,
+                prf: Pbkdf2Prf::HmacWithSha256,
+            })
+        };
+        let scrypt = |n: u64, r: u16, p: u16| {
+            Kdf::Scrypt(ScryptParams {
+                salt: &salt,
+                cost_parameter: n,
+                block_size: r,
+                parallelization: p,
+                key_length: Some(32),
+            })
+        };
+        let table = [
+            (pbkdf2(u32::MAX), Some("PBKDF2 at 4294967295 iterations")),
+            (pbkdf2(1_000_001), Some("at most 1000000")),
+            (
+                scrypt(1 << 30, 8, 1),
+                Some("scrypt with N=1073741824, r=8, p=1"),
+            ),
+            (scrypt(1 << 17, 8, 1), Some("64 MiB")), // 128 MiB
+            (scrypt(1 << 14, 8, 64), Some("2^22")),  // 16 MiB, N·r·p = 2^23
+            (scrypt(u64::MAX, u16::MAX, u16::MAX), Some("scrypt")),
+            // At the limits: the work is allowed, and the garbage then fails to decrypt.
+            (pbkdf2(1_000), None),
+            (scrypt(1 << 10, 8, 1), None),
+        ];
+        for (kdf, refusal) in table {
+            let pem = encrypted_with(kdf);
+            let err = parse_private_key(Algorithm::RS256, &pem, Some("pw")).unwrap_err();
+            match refusal {
+                Some(needle) => {
+                    assert!(matches!(err, KeyError::KdfTooCostly(_)), "{err}");
+                    let message = err.to_string();
+                    assert!(message.contains(needle), "{message}");
+                    assert!(message.starts_with("jwt_private_key is encrypted with"));
+                }
+                None => assert_eq!(err, KeyError::WrongPassphrase),
+            }
+        }
     }
 }

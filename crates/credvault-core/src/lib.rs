@@ -5,6 +5,7 @@ pub mod crypto;
 pub mod hosts;
 pub mod jwt;
 pub mod keys;
+pub mod limits;
 pub mod model;
 pub mod slug;
 pub mod timefmt;

@@ -155,6 +155,40 @@ pub struct NewCredential {
     pub secret: Vec<u8>,
 }
 
+impl NewCredential {
+    /// The row as the insert wrote it, given the id the database assigned. Built from what
+    /// was sent rather than read back, so that nothing can fail once the row is committed.
+    pub fn into_stored(self, id: i64, at: Millis) -> Credential {
+        Credential {
+            id,
+            uid: self.uid,
+            team_id: self.team_id,
+            live_id: self.live_id,
+            name: self.name,
+            slug: self.slug,
+            mode: self.mode,
+            folder_id: self.folder_id,
+            read_access: self.read_access,
+            shared_team_slugs: self.shared_team_slugs,
+            description: self.description,
+            metadata: self.metadata,
+            allowed_hosts: self.allowed_hosts,
+            owner_id: self.owner_id,
+            expires_at: self.expires_at,
+            expiry_notifications_enabled: self.expiry_notifications_enabled,
+            notification_recipient_ids: self.notification_recipient_ids,
+            config: self.config,
+            secret: self.secret,
+            // The schema's defaults for a new row.
+            test_credential_enabled: false,
+            version: 1,
+            last_used_at: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 /// The credential owner's public details, as the Tines `owner` object shows them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Owner {

@@ -58,33 +58,35 @@ pub(crate) const INSERT_COLUMNS: &str =
      expiry_notifications_enabled, notification_recipient_ids, config, secret, created_at, \
      updated_at";
 
-/// One new credential row, returned as stored. Numbered placeholders, which sqlx binds by
-/// number on both backends.
+/// One new credential row; returns its id (the caller has the rest, see
+/// [`crate::NewCredential::into_stored`]). Numbered placeholders, which sqlx binds by number on
+/// both backends.
 pub(crate) static INSERT_ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let placeholders: Vec<String> = (1..=INSERT_COLUMNS.split(',').count())
         .map(|n| format!("${n}"))
         .collect();
     format!(
-        "INSERT INTO credentials ({INSERT_COLUMNS}) VALUES ({}) RETURNING *",
+        "INSERT INTO credentials ({INSERT_COLUMNS}) VALUES ({}) RETURNING id",
         placeholders.join(", ")
     )
 });
 
-/// Binds a new credential's values in [`INSERT_COLUMNS`] order onto `$query`.
+/// Binds a new credential's values in [`INSERT_COLUMNS`] order onto `$query`, borrowing the
+/// credential so that the caller still has it to answer with once the insert is done.
 macro_rules! bind_credential_values {
     ($query:expr, $c:expr, $at:expr) => {{
         let c = $c;
         $query
-            .bind(c.uid)
+            .bind(c.uid.as_str())
             .bind(c.team_id)
             .bind(c.live_id)
-            .bind(c.name)
-            .bind(c.slug)
-            .bind(c.mode)
+            .bind(c.name.as_str())
+            .bind(c.slug.as_str())
+            .bind(c.mode.as_str())
             .bind(c.folder_id)
-            .bind(c.read_access)
+            .bind(c.read_access.as_str())
             .bind(json_text(&c.shared_team_slugs))
-            .bind(c.description)
+            .bind(c.description.as_str())
             .bind(json_text(&c.metadata))
             .bind(json_text(&c.allowed_hosts))
             .bind(c.owner_id)
@@ -92,7 +94,7 @@ macro_rules! bind_credential_values {
             .bind(c.expiry_notifications_enabled)
             .bind(json_text(&c.notification_recipient_ids))
             .bind(json_text(&c.config))
-            .bind(c.secret)
+            .bind(c.secret.as_slice())
             .bind($at)
             .bind($at)
     }};

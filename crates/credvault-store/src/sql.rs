@@ -440,10 +440,11 @@ macro_rules! impl_store {
                 let at = now();
                 let mut tx = self.writer.begin_with(Self::BEGIN_WRITE).await.map_err(db_error)?;
                 let insert = sqlx::query(sqlx::AssertSqlSafe(INSERT_ONE.as_str()));
-                let row = bind_new_credential(insert, credential, at)
+                let row = bind_new_credential(insert, &credential, at)
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(db_error)?;
+                let id: i64 = col(&row, "id")?;
                 sqlx::query(
                     "UPDATE credentials SET test_credential_enabled = TRUE, version = version + 1, \
                      updated_at = $1 WHERE id = $2",
@@ -454,7 +455,7 @@ macro_rules! impl_store {
                 .await
                 .map_err(db_error)?;
                 tx.commit().await.map_err(db_error)?;
-                credential_from_row(&row)
+                Ok(credential.into_stored(id, at))
             }
         }
     };

@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use std::net::SocketAddr;
 
 use credvault_api::caches::{KeyCache, TokenCache};
+use credvault_api::key_work::KeyWork;
 use credvault_api::ratelimit::RateLimiter;
 use credvault_api::usage::UsageRecorder;
 use credvault_api::AppState;
@@ -227,6 +228,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
             args.key_cache_size,
         )),
         usage: Arc::new(UsageRecorder::start(store.clone())),
+        key_work: Arc::new(KeyWork::for_this_machine()),
     };
     tracing::info!("listening on http://{local}");
     let app = credvault_api::router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -3,10 +3,15 @@
 //! request carries; a field that is absent keeps the base's value.
 
 use credvault_core::hosts::parse_pattern;
+use credvault_core::hosts::{MAX_PATTERNS, MAX_PATTERN_LEN};
 use credvault_core::jwt::{
     self, Algorithm, JwtSettings, KeyFamily, DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS,
 };
 use credvault_core::keys::{load_stored_key, parse_private_key, SigningKey};
+use credvault_core::limits::{
+    check_object, JsonLimit, MAX_DEPTH, MAX_DESCRIPTION_CHARS, MAX_DOCUMENT_BYTES,
+    MAX_HEADERS_BYTES, MAX_NAME_CHARS, MAX_SHARED_TEAMS,
+};
 use credvault_core::model::{Mode, ReadAccess, Role};
 use credvault_core::slug::slugify;
 use credvault_core::timefmt::{now_millis, parse_rfc3339, Millis};
@@ -21,7 +26,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::folders::credential_folder_of_team;
 use crate::AppState;
 
-const MAX_NAME_LEN: usize = 255;
 const MAX_RECIPIENTS: usize = 5;
 const RECIPIENTS: &str = "credential_notification_recipient_user_ids";
 
@@ -116,7 +120,7 @@ impl Common {
             self.folder_id = Some(id);
         }
         self.apply_sharing(ctx, body).await?;
-        if let Some(description) = body.str("description")? {
+        if let Some(description) = body.str_max("description", MAX_DESCRIPTION_CHARS)? {
             self.description = description.to_string();
         }
         if body.has("metadata") {
@@ -161,6 +165,15 @@ impl Common {
             })?),
         };
         let given_slugs = body.str_array("shared_team_slugs")?;
+        if given_slugs
+            .as_ref()
+            .is_some_and(|slugs| slugs.len() > MAX_SHARED_TEAMS)
+        {
+            return Err(ApiError::invalid(
+                "shared_team_slugs",
+                format!("shared_team_slugs may list at most {MAX_SHARED_TEAMS} teams"),
+            ));
+        }
         if given_access.is_none() && given_slugs.is_none() {
             return Ok(());
         }
@@ -227,13 +240,7 @@ impl Common {
 }
 
 pub fn name_and_slug(body: &Fields) -> ApiResult<(String, String)> {
-    let name = body.required_str("name")?.trim();
-    if name.chars().count() > MAX_NAME_LEN {
-        return Err(ApiError::invalid(
-            "name",
-            format!("name must be at most {MAX_NAME_LEN} characters"),
-        ));
-    }
+    let name = body.required_str_max("name", MAX_NAME_CHARS)?.trim();
     let slug = slugify(name);
     if slug.is_empty() {
         return Err(ApiError::invalid(
@@ -244,14 +251,32 @@ pub fn name_and_slug(body: &Fields) -> ApiResult<(String, String)> {
     Ok((name.to_string(), slug))
 }
 
+/// A stored JSON object must stay readable: bounded in size and depth (API.md §12).
+fn within_limits(field: &'static str, map: &Map<String, Value>, max_bytes: usize) -> ApiResult<()> {
+    check_object(map, max_bytes).map_err(|limit| ApiError::invalid(field, limit.describe(field)))
+}
+
+/// `metadata`, bounded in size and depth so that it stays readable (API.md §12).
 pub fn metadata(body: &Fields) -> ApiResult<Value> {
-    Ok(Value::Object(
-        body.object("metadata")?.cloned().unwrap_or_default(),
-    ))
+    let metadata = body.object("metadata")?.cloned().unwrap_or_default();
+    within_limits("metadata", &metadata, MAX_DOCUMENT_BYTES)?;
+    Ok(Value::Object(metadata))
 }
 
 fn validate_hosts(hosts: &[String]) -> ApiResult<()> {
+    if hosts.len() > MAX_PATTERNS {
+        return Err(ApiError::invalid(
+            "allowed_hosts",
+            format!("allowed_hosts may list at most {MAX_PATTERNS} entries"),
+        ));
+    }
     for (i, entry) in hosts.iter().enumerate() {
+        if entry.chars().count() > MAX_PATTERN_LEN {
+            return Err(ApiError::invalid(
+                "allowed_hosts",
+                format!("allowed_hosts entry {i} is longer than {MAX_PATTERN_LEN} characters"),
+            ));
+        }
         parse_pattern(entry).map_err(|problem| {
             ApiError::invalid(
                 "allowed_hosts",
@@ -369,16 +394,51 @@ fn apply_text(body: &Fields, stored: Option<&Credential>) -> ApiResult<ModeData>
 
 fn payload(body: &Fields) -> ApiResult<Map<String, Value>> {
     const INVALID: &str = "jwt_payload must be a JSON object of claims, or a string holding one";
-    match body.get("jwt_payload") {
-        None => Ok(Map::new()),
-        Some(Value::Object(map)) => Ok(map.clone()),
-        Some(Value::String(text)) if text.trim().is_empty() => Ok(Map::new()),
+    let payload = match body.get("jwt_payload") {
+        None => Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(Value::String(text)) if text.trim().is_empty() => Map::new(),
         Some(Value::String(text)) => match serde_json::from_str(text) {
-            Ok(Value::Object(map)) => Ok(map),
-            _ => Err(ApiError::invalid("jwt_payload", INVALID)),
+            Ok(Value::Object(map)) => map,
+            // Deeper than the parser's own limit is still a depth problem, and says so.
+            Err(e) if e.to_string().contains("recursion limit") => {
+                return Err(ApiError::invalid(
+                    "jwt_payload",
+                    JsonLimit::TooDeep {
+                        max_depth: MAX_DEPTH,
+                    }
+                    .describe("jwt_payload"),
+                ))
+            }
+            _ => return Err(ApiError::invalid("jwt_payload", INVALID)),
         },
-        Some(_) => Err(ApiError::invalid("jwt_payload", INVALID)),
+        Some(_) => return Err(ApiError::invalid("jwt_payload", INVALID)),
+    };
+    within_limits("jwt_payload", &payload, MAX_DOCUMENT_BYTES)?;
+    Ok(payload)
+}
+
+/// JOSE header fields that change how a verifier treats the token (where it fetches keys,
+/// which extensions it must understand, whether the payload is encoded): never settable.
+const FORBIDDEN_HEADERS: [&str; 7] = ["alg", "crit", "jku", "x5u", "jwk", "x5c", "b64"];
+
+fn headers(given: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
+    if let Some(name) = given
+        .keys()
+        .find(|k| FORBIDDEN_HEADERS.iter().any(|f| k.eq_ignore_ascii_case(f)))
+    {
+        let message = if name.eq_ignore_ascii_case("alg") {
+            format!("jwt_headers cannot set {name}; it always comes from jwt_algorithm")
+        } else {
+            format!(
+                "jwt_headers cannot set {name}: it changes how verifiers treat the token \
+                 (alg, crit, jku, x5u, jwk, x5c and b64 are refused)"
+            )
+        };
+        return Err(ApiError::invalid("jwt_headers", message));
     }
+    within_limits("jwt_headers", given, MAX_HEADERS_BYTES)?;
+    Ok(given.clone())
 }
 
 const JWT_FIELDS: [&str; 7] = [
@@ -417,15 +477,9 @@ async fn apply_jwt(
         (None, None) => return Err(missing("jwt_algorithm")),
     };
     let headers = match body.object("jwt_headers")? {
-        Some(headers) => headers.clone(),
+        Some(given) => headers(given)?,
         None => base.as_ref().map(|b| b.headers.clone()).unwrap_or_default(),
     };
-    if headers.contains_key("alg") {
-        return Err(ApiError::invalid(
-            "jwt_headers",
-            "jwt_headers cannot set alg; it always comes from jwt_algorithm",
-        ));
-    }
     let lifetime_seconds = match body.int("jwt_lifetime_seconds")? {
         Some(seconds) => seconds,
         None => base
@@ -487,13 +541,12 @@ async fn apply_jwt(
         trial_signature(&key, &settings)?;
         Ok(secret)
     };
-    // RSA key checks and signatures, and PBKDF2 for encrypted keys, take milliseconds: off the
-    // async workers with them. Other keys take microseconds, less than a hand-off costs.
+    // RSA key checks and signatures, and the KDF of encrypted keys, take milliseconds to a
+    // second: they go to the bounded key-work pool. Other keys take microseconds, less than a
+    // hand-off costs.
     let slow = algorithm.family() == KeyFamily::Rsa || body.has("jwt_private_key_passphrase");
     let secret = if slow {
-        tokio::task::spawn_blocking(check)
-            .await
-            .map_err(|e| ApiError::Internal(format!("key check task failed: {e}")))??
+        state.key_work.run(check).await?
     } else {
         check()?
     };

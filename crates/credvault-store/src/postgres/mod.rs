@@ -58,7 +58,7 @@ const MINT_CONTEXT_SQL: &str = "SELECT k.key_hash, u.id AS caller_id, \
 
 fn bind_new_credential<'q>(
     query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    c: NewCredential,
+    c: &'q NewCredential,
     at: Millis,
 ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
     bind_credential_values!(query, c, at)
@@ -118,12 +118,14 @@ impl_store!(PgStore, PgRow, {
     }
 
     async fn create_credential(&self, credential: NewCredential) -> Result<Credential> {
+        let at = now();
         let insert = sqlx::query(sqlx::AssertSqlSafe(INSERT_ONE.as_str()));
-        let row = bind_new_credential(insert, credential, now())
+        let row = bind_new_credential(insert, &credential, at)
             .fetch_one(&self.writer)
             .await
             .map_err(db_error)?;
-        credential_from_row(&row)
+        let id = col(&row, "id")?;
+        Ok(credential.into_stored(id, at))
     }
 
     async fn mint_context(&self, key_hash: &[u8], id: i64) -> Result<Option<MintContext>> {

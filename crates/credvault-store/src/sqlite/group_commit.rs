@@ -10,10 +10,10 @@ use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    bind_new_credential, credential_from_row, db_error, now, INSERT_COLUMNS, INSERT_ONE,
+    bind_new_credential, db_error, now, SqliteStore, INSERT_COLUMNS, INSERT_ONE,
     INSERT_PLACEHOLDERS,
 };
-use crate::{Credential, NewCredential, Result};
+use crate::{Credential, Millis, NewCredential, Result};
 
 /// Most rows written by one statement: 20 columns each stays far below SQLite's bound
 /// parameter limit, and a batch this size already spreads one fsync thin.
@@ -39,20 +39,21 @@ async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Job>) {
             .unzip();
         // If the batch as a whole fails (one row breaking a rule that ON CONFLICT does not
         // cover, such as a foreign key), nothing was written: every row is retried alone, so
-        // only the bad one fails.
-        let written = match write_batch(&writer, credentials.clone()).await {
-            Ok(written) => written,
+        // only the bad one fails. Once the batch has committed, nothing is retried.
+        let ids = match write_batch(&writer, &credentials).await {
+            Ok(ids) => ids,
             Err(e) => {
                 tracing::debug!(error = %e, "batched create failed; writing the rows one by one");
                 vec![None; credentials.len()]
             }
         };
-        for ((reply, credential), written) in replies.into_iter().zip(credentials).zip(written) {
-            let result = match written {
-                Some(row) => Ok(row),
+        let at = now();
+        for ((reply, credential), id) in replies.into_iter().zip(credentials).zip(ids) {
+            let result = match id {
+                Some((id, written_at)) => Ok(credential.into_stored(id, written_at)),
                 // Skipped by ON CONFLICT, or the batch failed: a plain INSERT says which rule
                 // the row breaks (slug, uid, test credential), or writes it.
-                None => insert_one(&writer, credential).await,
+                None => insert_one(&writer, credential, at).await,
             };
             // The caller may have gone away (client disconnected); the row stays written.
             let _ = reply.send(result);
@@ -60,20 +61,21 @@ async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// Writes all rows in one transaction. A row that breaks a unique rule is skipped by
-/// `ON CONFLICT DO NOTHING` and comes back as `None`; the others are written.
+/// Writes all rows in one transaction; returns, per row, its id and write time, or `None`
+/// for a row that broke a unique rule and was skipped by `ON CONFLICT DO NOTHING`. Rows are
+/// matched to their ids by uid, read back as plain values, so that no row of a committed batch
+/// can fail to be answered.
 async fn write_batch(
     writer: &SqlitePool,
-    credentials: Vec<NewCredential>,
-) -> Result<Vec<Option<Credential>>> {
+    credentials: &[NewCredential],
+) -> Result<Vec<Option<(i64, Millis)>>> {
     let at = now();
-    let uids: Vec<String> = credentials.iter().map(|c| c.uid.clone()).collect();
     let sql = format!(
-        "INSERT INTO credentials ({INSERT_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING RETURNING *",
-        vec![INSERT_PLACEHOLDERS; credentials.len()].join(", ")
+        "INSERT INTO credentials ({INSERT_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING RETURNING id, uid",
+        vec![INSERT_PLACEHOLDERS.as_str(); credentials.len()].join(", ")
     );
     let mut tx = writer
-        .begin_with("BEGIN IMMEDIATE")
+        .begin_with(SqliteStore::BEGIN_WRITE)
         .await
         .map_err(db_error)?;
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -81,24 +83,29 @@ async fn write_batch(
         query = bind_new_credential(query, credential, at);
     }
     let rows = query.fetch_all(&mut *tx).await.map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
-
-    let mut written: Vec<Option<Credential>> = vec![None; uids.len()];
+    let mut ids: Vec<Option<(i64, Millis)>> = vec![None; credentials.len()];
     for row in &rows {
+        let id: i64 = row.try_get("id").map_err(db_error)?;
         let uid: String = row.try_get("uid").map_err(db_error)?;
-        if let Some(i) = uids.iter().position(|u| *u == uid) {
-            written[i] = Some(credential_from_row(row)?);
+        if let Some(i) = credentials.iter().position(|c| c.uid == uid) {
+            ids[i] = Some((id, at));
         }
     }
-    Ok(written)
+    tx.commit().await.map_err(db_error)?;
+    Ok(ids)
 }
 
 /// One row, one statement: its error names the rule it breaks.
-async fn insert_one(writer: &SqlitePool, credential: NewCredential) -> Result<Credential> {
+async fn insert_one(
+    writer: &SqlitePool,
+    credential: NewCredential,
+    at: Millis,
+) -> Result<Credential> {
     let insert = sqlx::query(sqlx::AssertSqlSafe(INSERT_ONE.as_str()));
-    let row = bind_new_credential(insert, credential, now())
+    let row = bind_new_credential(insert, &credential, at)
         .fetch_one(writer)
         .await
         .map_err(db_error)?;
-    credential_from_row(&row)
+    let id: i64 = row.try_get("id").map_err(db_error)?;
+    Ok(credential.into_stored(id, at))
 }

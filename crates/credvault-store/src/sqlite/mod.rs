@@ -57,11 +57,14 @@ row_mappers!(SqliteRow, sqlx::Sqlite);
 mod inline_read;
 
 /// One row's placeholders for [`INSERT_COLUMNS`], for the batched insert of several rows.
-const INSERT_PLACEHOLDERS: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static INSERT_PLACEHOLDERS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let columns = INSERT_COLUMNS.split(',').count();
+    format!("({})", vec!["?"; columns].join(", "))
+});
 
 fn bind_new_credential<'q>(
     query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
-    c: NewCredential,
+    c: &'q NewCredential,
     at: Millis,
 ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
     bind_credential_values!(query, c, at)
@@ -112,7 +115,7 @@ async fn migration_lock(database: &Path) -> Result<Option<std::fs::File>> {
 impl SqliteStore {
     /// Takes the write lock at once, so another process sharing the file makes a write
     /// transaction wait (busy timeout) rather than fail halfway.
-    const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+    pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
     /// Opens (creating if needed) the database file and runs the embedded migrations.
     pub async fn open(path: &Path) -> Result<SqliteStore> {
