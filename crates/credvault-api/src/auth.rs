@@ -47,11 +47,20 @@ impl FromRequestParts<AppState> for Caller {
         let hash = state.keyring.hash_api_key(key);
         match state.store.find_api_key(&hash).await? {
             Some((stored, user)) if hashes_equal(&stored, &hash) => {
+                authenticated(state, &hash);
                 record_last_seen(state, &user);
                 Ok(Caller { user })
             }
             _ => Err(BAD_KEY),
         }
+    }
+}
+
+/// Records that the key with this hash authenticated, so that the rate limiter gives it a
+/// bucket of its own.
+pub fn authenticated(state: &AppState, key_hash: &[u8]) {
+    if let Some(limiter) = &state.rate_limiter {
+        limiter.remember(key_hash);
     }
 }
 

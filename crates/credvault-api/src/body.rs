@@ -6,7 +6,11 @@ use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use serde_json::{Map, Value};
 
+use crate::connections::BodyTimeout;
 use crate::error::ApiError;
+
+/// How long a body may take to arrive when the connection loop has not said (API.md §12).
+const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The request body as a JSON object. Unknown fields are kept and ignored by handlers.
 pub struct JsonBody(pub Fields);
@@ -51,13 +55,21 @@ async fn read_object<S: Send + Sync>(req: Request, state: &S) -> Result<Option<F
             return Err(ApiError::UnsupportedMediaType);
         }
     }
-    let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge
-        } else {
-            ApiError::BadRequest("the request body could not be read".into())
-        }
-    })?;
+    let timeout = req
+        .extensions()
+        .get::<BodyTimeout>()
+        .map_or(DEFAULT_BODY_TIMEOUT, |t| t.0);
+    let read = tokio::time::timeout(timeout, Bytes::from_request(req, state));
+    let bytes = read
+        .await
+        .map_err(|_| ApiError::RequestTimeout)?
+        .map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest("the request body could not be read".into())
+            }
+        })?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }

@@ -25,6 +25,8 @@ pub enum ApiError {
     NotFound(String),
     /// 405: the route exists, the method does not.
     MethodNotAllowed,
+    /// 408: the request body did not arrive in time.
+    RequestTimeout,
     /// 409: a uniqueness rule.
     Conflict {
         field: &'static str,
@@ -87,6 +89,11 @@ impl ApiError {
                 StatusCode::METHOD_NOT_ALLOWED,
                 None,
                 "this method is not allowed on this route".into(),
+            ),
+            ApiError::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                None,
+                "the request body did not arrive in time".into(),
             ),
             ApiError::Conflict { field, message } => {
                 (StatusCode::CONFLICT, Some(*field), message.clone())

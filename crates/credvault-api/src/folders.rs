@@ -35,7 +35,9 @@ pub async fn create(
     let team_id = body.required_int("team_id")?;
     let (team, role) = caller.team(&state, team_id).await?;
     require_role(role, Role::Editor, "create folders in this team")?;
-    let name = body.required_str("name")?.trim();
+    let name = body
+        .required_str_max("name", credvault_core::limits::MAX_NAME_CHARS)?
+        .trim();
     if name.is_empty() {
         return Err(ApiError::invalid("name", "name must not be empty"));
     }

@@ -19,6 +19,7 @@ use tracing::Level;
 pub mod auth;
 pub mod body;
 pub mod caches;
+pub mod connections;
 pub mod credentials;
 pub mod error;
 pub mod folders;
@@ -70,6 +71,7 @@ fn api_routes() -> Routes {
             &["POST", "GET"],
             post(users::create).get(users::list),
         ),
+        ("/admin/users/{id}", &["DELETE"], delete(users::deactivate)),
         (
             "/admin/users/{id}/api_keys",
             &["POST"],
@@ -90,6 +92,11 @@ fn api_routes() -> Routes {
             "/teams/{id}/invite_member",
             &["POST"],
             post(teams::invite_member),
+        ),
+        (
+            "/teams/{id}/remove_member",
+            &["POST"],
+            post(teams::remove_member),
         ),
         (
             "/folders",

@@ -13,22 +13,26 @@ use axum::http::HeaderMap;
 use axum::Json;
 use credvault_core::crypto::hashes_equal;
 use credvault_core::hosts::{self, Target, TargetError, MAX_HOST_LEN, MAX_URL_LEN};
-use credvault_core::jwt::{Minted, PreparedKey, DEFAULT_LIFETIME_SECONDS};
+use credvault_core::jwt::{KeyFamily, Minted, PreparedKey, DEFAULT_LIFETIME_SECONDS};
 use credvault_core::keys::{jwk_thumbprint, load_stored_key};
 use credvault_core::model::{Mode, ReadAccess, Role};
 use credvault_core::timefmt::{format_millis, now_millis};
 use credvault_store::{Credential, MintContext};
 use serde_json::{json, Value};
 
-use crate::auth::{presented_key, Caller, BAD_KEY, NO_KEY};
+use crate::auth::{authenticated, presented_key, Caller, BAD_KEY, NO_KEY};
 use crate::body::OptionalJsonBody;
 use crate::credentials::{jwt_settings, open_secret, visible};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::MintOutcome;
 use crate::{path_id, AppState};
 
-/// The credential's key, parsed and ready, from the key cache or loaded into it.
-pub(crate) fn prepared_key(state: &AppState, row: &Credential) -> ApiResult<Arc<PreparedKey>> {
+/// The credential's key, parsed and ready, from the key cache or loaded into it. Loading an
+/// RSA key checks it (milliseconds), so that goes to the key-work pool.
+pub(crate) async fn prepared_key(
+    state: &AppState,
+    row: &Credential,
+) -> ApiResult<Arc<PreparedKey>> {
     let cache_key = (row.id, row.version);
     if let Some(prepared) = state.key_cache.get(cache_key) {
         state.metrics.key_cache(true);
@@ -37,9 +41,17 @@ pub(crate) fn prepared_key(state: &AppState, row: &Credential) -> ApiResult<Arc<
     state.metrics.key_cache(false);
     let settings = jwt_settings(row)?;
     let plain = open_secret(state, row)?;
-    let key = load_stored_key(settings.algorithm, &plain)
-        .map_err(|e| ApiError::Internal(format!("credential {}: stored key: {e}", row.id)))?;
-    let prepared = Arc::new(PreparedKey::new(key, settings));
+    let id = row.id;
+    let slow = settings.algorithm.family() == KeyFamily::Rsa;
+    let load = move || {
+        let key = load_stored_key(settings.algorithm, &plain)
+            .map_err(|e| ApiError::Internal(format!("credential {id}: stored key: {e}")))?;
+        Ok(PreparedKey::new(key, settings))
+    };
+    let prepared = Arc::new(match slow {
+        true => state.key_work.run(load).await?,
+        false => load()?,
+    });
     state.key_cache.insert(cache_key, prepared.clone());
     Ok(prepared)
 }
@@ -147,7 +159,10 @@ pub async fn token(
     let key = presented_key(&headers).ok_or(NO_KEY)?;
     let hash = state.keyring.hash_api_key(key);
     let ctx = match state.store.mint_context(&hash, id).await? {
-        Some(ctx) if hashes_equal(&ctx.key_hash, &hash) => ctx,
+        Some(ctx) if hashes_equal(&ctx.key_hash, &hash) => {
+            authenticated(&state, &hash);
+            ctx
+        }
         _ => {
             return Err(match state.store.find_api_key(&hash).await? {
                 Some(_) => ApiError::not_found(format!("credential {id} not found")),
@@ -215,7 +230,7 @@ async fn mint(state: &AppState, body: &crate::body::Fields, live: Credential) ->
             if state.token_cache.enabled() {
                 state.metrics.token_cache(false);
             }
-            let prepared = prepared_key(state, &row)?;
+            let prepared = prepared_key(state, &row).await?;
             let minted: Minted = prepared
                 .mint(now_ms / 1000)
                 .map_err(|e| ApiError::Internal(format!("credential {}: {e}", row.id)))?;
@@ -252,7 +267,7 @@ pub async fn jwks(
             ),
         ));
     }
-    let prepared = prepared_key(&state, &row)?;
+    let prepared = prepared_key(&state, &row).await?;
     let alg = prepared.settings.algorithm;
     let mut jwk = prepared.key.public_jwk().ok_or_else(|| {
         ApiError::invalid(

@@ -55,7 +55,15 @@ impl PageParams {
         if page < 1 {
             return Err(ApiError::invalid("page", "page must be 1 or greater"));
         }
-        let per_page = query.int("per_page")?.unwrap_or(DEFAULT_PER_PAGE);
+        // A run of digits too long for an integer is still "more than the maximum".
+        let huge = query
+            .get("per_page")
+            .map(str::trim)
+            .is_some_and(|v| v.len() > 18 && v.bytes().all(|b| b.is_ascii_digit()));
+        let per_page = match huge {
+            true => MAX_PER_PAGE,
+            false => query.int("per_page")?.unwrap_or(DEFAULT_PER_PAGE),
+        };
         if per_page < 1 {
             return Err(ApiError::invalid(
                 "per_page",

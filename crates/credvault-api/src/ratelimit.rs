@@ -1,6 +1,12 @@
-//! Rate limiting (API.md §2): a token bucket per API key and client IP. Each bucket holds up
-//! to a minute's allowance and refills continuously, so a client may burst up to the limit
+//! Rate limiting (API.md §2, §12): a token bucket per caller and client IP. Each bucket holds
+//! up to a minute's allowance and refills continuously, so a client may burst up to the limit
 //! and then proceeds at the sustained rate. Over the limit: 429 with `Retry-After`.
+//!
+//! The caller is the API key, read the way authentication reads it (either header, any letter
+//! case or spacing), and known to be a real key because it has authenticated before: such keys
+//! are remembered by their keyed hash. Every other request (no key, an unknown or a mistyped
+//! one) counts against one shared bucket of its IP, so guessing keys is limited like anything
+//! else. A key's first request counts against that shared bucket too.
 //!
 //! Buckets live in this process: with several instances behind a load balancer, each instance
 //! applies the limit to the requests it receives.
@@ -12,21 +18,29 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::auth::presented_key;
 use crate::error::ApiError;
 use crate::AppState;
 
 /// Prune idle buckets once the table holds this many.
 const PRUNE_AT: usize = 10_000;
+/// API keys remembered as real; the least recently used are forgotten first (and then count as
+/// unknown until they authenticate again).
+const KNOWN_KEYS: usize = 100_000;
+
+/// Whose allowance a request uses: a key that has authenticated (by a short hash of its keyed
+/// hash), or nobody in particular.
+type Caller = Option<u64>;
 
 pub struct RateLimiter {
     per_minute: f64,
-    /// Keys are hashed with a per-process random key, so the table never holds an API key.
+    /// Hashes key hashes into bucket ids with a per-process random key.
     hasher: RandomState,
-    buckets: Mutex<HashMap<(u64, IpAddr), Bucket>>,
+    known: Mutex<lru::LruCache<u64, ()>>,
+    buckets: Mutex<HashMap<(Caller, IpAddr), Bucket>>,
 }
 
 struct Bucket {
@@ -40,14 +54,33 @@ impl RateLimiter {
         (per_minute > 0).then(|| RateLimiter {
             per_minute: f64::from(per_minute),
             hasher: RandomState::new(),
+            known: Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(KNOWN_KEYS).expect("non-zero"),
+            )),
             buckets: Mutex::new(HashMap::new()),
         })
     }
 
+    /// Records that the key with this keyed hash authenticated.
+    pub fn remember(&self, key_hash: &[u8]) {
+        let id = self.hasher.hash_one(key_hash);
+        self.known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .put(id, ());
+    }
+
+    /// The caller a request counts as: its key if that key has authenticated before.
+    fn caller(&self, key_hash: Option<&[u8]>) -> Caller {
+        let id = self.hasher.hash_one(key_hash?);
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        known.get(&id).map(|_| id)
+    }
+
     /// Takes one token, or says in how many whole seconds one will be there.
-    fn take(&self, api_key: &[u8], ip: IpAddr, now: Instant) -> Result<(), u64> {
+    fn take(&self, caller: Caller, ip: IpAddr, now: Instant) -> Result<(), u64> {
         let rate_per_second = self.per_minute / 60.0;
-        let key = (self.hasher.hash_one(api_key), ip);
+        let key = (caller, ip);
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() >= PRUNE_AT {
             let capacity = self.per_minute;
@@ -76,17 +109,13 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
     let Some(limiter) = state.rate_limiter.as_deref() else {
         return next.run(request).await;
     };
-    let headers = request.headers();
-    let api_key = headers
-        .get(AUTHORIZATION)
-        .or_else(|| headers.get("x-user-token"))
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
+    let key_hash = presented_key(request.headers()).map(|key| state.keyring.hash_api_key(key));
+    let caller = limiter.caller(key_hash.as_deref());
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-    match limiter.take(api_key, ip, Instant::now()) {
+    match limiter.take(caller, ip, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(retry_after) => ApiError::TooManyRequests { retry_after }.into_response(),
     }
@@ -97,28 +126,31 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    const K: Caller = Some(1);
+
     #[test]
     fn bursts_to_the_limit_then_refills() {
         let limiter = RateLimiter::new(60).unwrap();
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         let t0 = Instant::now();
         for _ in 0..60 {
-            assert_eq!(limiter.take(b"k", ip, t0), Ok(()));
+            assert_eq!(limiter.take(K, ip, t0), Ok(()));
         }
-        assert_eq!(limiter.take(b"k", ip, t0), Err(1));
-        // Another key, or another address, has its own bucket.
-        assert_eq!(limiter.take(b"other", ip, t0), Ok(()));
+        assert_eq!(limiter.take(K, ip, t0), Err(1));
+        // Another caller, or another address, has its own bucket.
+        assert_eq!(limiter.take(Some(2), ip, t0), Ok(()));
+        assert_eq!(limiter.take(None, ip, t0), Ok(()));
         assert_eq!(
-            limiter.take(b"k", IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), t0),
+            limiter.take(K, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), t0),
             Ok(())
         );
         // One token per second at 60/min.
         assert_eq!(
-            limiter.take(b"k", ip, t0 + Duration::from_millis(1000)),
+            limiter.take(K, ip, t0 + Duration::from_millis(1000)),
             Ok(())
         );
         assert_eq!(
-            limiter.take(b"k", ip, t0 + Duration::from_millis(1000)),
+            limiter.take(K, ip, t0 + Duration::from_millis(1000)),
             Err(1)
         );
         assert!(RateLimiter::new(0).is_none());
@@ -130,9 +162,21 @@ mod tests {
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         let t0 = Instant::now();
         for _ in 0..6 {
-            limiter.take(b"k", ip, t0).unwrap();
+            limiter.take(K, ip, t0).unwrap();
         }
-        assert_eq!(limiter.take(b"k", ip, t0), Err(10));
-        assert_eq!(limiter.take(b"k", ip, t0 + Duration::from_secs(4)), Err(6));
+        assert_eq!(limiter.take(K, ip, t0), Err(10));
+        assert_eq!(limiter.take(K, ip, t0 + Duration::from_secs(4)), Err(6));
+    }
+
+    #[test]
+    fn only_keys_that_authenticated_have_buckets_of_their_own() {
+        let limiter = RateLimiter::new(60).unwrap();
+        assert_eq!(limiter.caller(None), None);
+        assert_eq!(limiter.caller(Some(b"hash-a")), None);
+        limiter.remember(b"hash-a");
+        let a = limiter.caller(Some(b"hash-a"));
+        assert!(a.is_some());
+        assert_eq!(limiter.caller(Some(b"hash-a")), a);
+        assert_eq!(limiter.caller(Some(b"hash-b")), None);
     }
 }

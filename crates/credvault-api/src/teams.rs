@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use credvault_core::limits::MAX_NAME_CHARS;
 use credvault_core::model::Role;
 use credvault_core::slug::slugify;
 use credvault_core::timefmt::format_millis;
@@ -31,7 +32,7 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require_admin("create teams")?;
-    let name = body.required_str("name")?.trim();
+    let name = body.required_str_max("name", MAX_NAME_CHARS)?.trim();
     let slug = slugify(name);
     if slug.is_empty() {
         return Err(ApiError::invalid(
@@ -88,6 +89,37 @@ pub async fn invite_member(
         .await?;
     let mut out = user_json(&user);
     out["role"] = json!(new_role.as_str());
+    out["team_id"] = json!(team.id);
+    Ok(Json(out))
+}
+
+/// `POST /teams/{id}/remove_member` (Tines): the user loses access to the team's credentials at
+/// once; the credentials they own stay with the team.
+pub async fn remove_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let (team, role) = caller.team(&state, path_id(&raw_id, "team")?).await?;
+    require_role(role, Role::TeamAdmin, "remove members from this team")?;
+    let user_id = body.required_int("user_id")?;
+    let not_member = || {
+        ApiError::invalid(
+            "user_id",
+            format!("user {user_id} is not a member of team {}", team.id),
+        )
+    };
+    let user = state
+        .store
+        .get_user(user_id)
+        .await?
+        .ok_or_else(not_member)?;
+    if !state.store.remove_membership(team.id, user.id).await? {
+        return Err(not_member());
+    }
+    tracing::info!(team_id = team.id, user_id, "member removed");
+    let mut out = user_json(&user);
     out["team_id"] = json!(team.id);
     Ok(Json(out))
 }

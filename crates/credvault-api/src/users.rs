@@ -4,8 +4,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use credvault_core::crypto::generate_api_key;
-use credvault_core::timefmt::format_millis;
-use credvault_store::{NewUser, User};
+use credvault_core::limits::MAX_NAME_CHARS;
+use credvault_core::timefmt::{format_millis, now_millis};
+use credvault_store::{Deactivation, NewUser, User};
 use serde_json::{json, Value};
 
 use crate::auth::Caller;
@@ -48,7 +49,10 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require_admin("create users")?;
-    let email = body.required_str("email")?.trim().to_lowercase();
+    let email = body
+        .required_str_max("email", MAX_NAME_CHARS)?
+        .trim()
+        .to_lowercase();
     if !valid_email(&email) {
         return Err(ApiError::invalid(
             "email",
@@ -59,8 +63,14 @@ pub async fn create(
         .store
         .create_user(NewUser {
             email,
-            first_name: body.str("first_name")?.unwrap_or("").to_string(),
-            last_name: body.str("last_name")?.unwrap_or("").to_string(),
+            first_name: body
+                .str_max("first_name", MAX_NAME_CHARS)?
+                .unwrap_or("")
+                .to_string(),
+            last_name: body
+                .str_max("last_name", MAX_NAME_CHARS)?
+                .unwrap_or("")
+                .to_string(),
             admin: body.bool("admin")?.unwrap_or(false),
         })
         .await?;
@@ -75,6 +85,28 @@ pub async fn list(
     caller.require_admin("list users")?;
     let page = state.store.list_users(list.page()).await?;
     Ok(list.respond(&state.public_url, "admin/users", page, user_json))
+}
+
+/// `DELETE /admin/users/{id}`: deactivates the user. Their API keys stop working at once;
+/// their credentials stay with their teams; the user stays listed, with `is_active: false`.
+pub async fn deactivate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin("deactivate users")?;
+    let id = path_id(&raw_id, "user")?;
+    match state.store.deactivate_user(id, now_millis()).await? {
+        Deactivation::Done(_) => {
+            tracing::info!(user_id = id, "user deactivated");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Deactivation::NotFound => Err(ApiError::not_found(format!("user {id} not found"))),
+        Deactivation::LastAdmin => Err(ApiError::invalid(
+            "id",
+            format!("user {id} is the last active tenant admin and cannot be deactivated"),
+        )),
+    }
 }
 
 /// The user whose keys are managed: the caller itself, or anyone for a tenant admin.
@@ -99,7 +131,7 @@ pub async fn create_api_key(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let user = key_owner(&state, &caller, &raw_id).await?;
-    let name = body.required_str("name")?.trim();
+    let name = body.required_str_max("name", MAX_NAME_CHARS)?.trim();
     if name.is_empty() {
         return Err(ApiError::invalid("name", "name must not be empty"));
     }

@@ -248,6 +248,16 @@ impl PreparedKey {
         }
     }
 
+    /// About how much memory this key holds, for caches bounded by bytes: the parsed JSON
+    /// documents take a few times their text, and a key pair a few KiB (RSA 8192 the most).
+    pub fn approx_bytes(&self) -> usize {
+        const KEY_PAIR: usize = 16 * 1024;
+        const JSON_IN_MEMORY: usize = 4;
+        let documents = crate::limits::compact_len(&self.settings.payload)
+            + crate::limits::compact_len(&self.settings.headers);
+        KEY_PAIR + JSON_IN_MEMORY * documents + self.header_b64.len()
+    }
+
     /// Signs a fresh token at `now` (Unix seconds).
     pub fn mint(&self, now: i64) -> Result<Minted, SignError> {
         let s = &self.settings;

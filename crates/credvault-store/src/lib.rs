@@ -58,6 +58,16 @@ pub struct User {
     pub last_seen: Option<Millis>,
 }
 
+/// What [`Store::deactivate_user`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Deactivation {
+    /// The user, now inactive.
+    Done(User),
+    NotFound,
+    /// The user is the last active admin.
+    LastAdmin,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub email: String,
@@ -272,6 +282,9 @@ pub trait Store: Send + Sync + 'static {
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>>;
     /// Records that the user made an authenticated request at `at`.
     async fn touch_user(&self, id: i64, at: Millis) -> Result<()>;
+    /// Marks the user inactive, so that their API keys stop working; refuses to leave the
+    /// tenant without an active admin. Deactivating an inactive user changes nothing.
+    async fn deactivate_user(&self, id: i64, at: Millis) -> Result<Deactivation>;
 
     async fn create_api_key(&self, user_id: i64, name: &str, key_hash: &[u8]) -> Result<ApiKey>;
     /// The live (unrevoked) key with this hash and the active user it belongs to.
@@ -293,6 +306,8 @@ pub trait Store: Send + Sync + 'static {
     /// Adds the user to the team with `role`, or changes the role if already a member.
     async fn set_membership(&self, team_id: i64, user_id: i64, role: &str) -> Result<()>;
     async fn get_membership(&self, team_id: i64, user_id: i64) -> Result<Option<String>>;
+    /// Takes the user out of the team; false if they were not a member.
+    async fn remove_membership(&self, team_id: i64, user_id: i64) -> Result<bool>;
 
     async fn create_folder(&self, folder: NewFolder) -> Result<Folder>;
     async fn get_folder(&self, id: i64) -> Result<Option<Folder>>;

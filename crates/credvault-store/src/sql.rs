@@ -249,6 +249,55 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn remove_membership(&self, team_id: i64, user_id: i64) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM memberships WHERE team_id = $1 AND user_id = $2")
+                    .bind(team_id)
+                    .bind(user_id)
+                    .execute(&self.writer)
+                    .await
+                    .map_err(db_error)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn deactivate_user(&self, id: i64, at: Millis) -> Result<Deactivation> {
+                let mut tx = self.writer.begin_with(Self::BEGIN_WRITE).await.map_err(db_error)?;
+                // Locks the active admins (PostgreSQL; SQLite's write transaction already
+                // excludes other writers), so two admins deactivating each other take turns
+                // and the second sees the first's change.
+                let admins: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT id FROM users WHERE admin AND is_active ORDER BY id{}",
+                    Self::LOCK_ROWS
+                )))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                let Some(row) = sqlx::query("SELECT * FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_error)?
+                else {
+                    return Ok(Deactivation::NotFound);
+                };
+                let mut user = user_from_row(&row)?;
+                if !user.is_active {
+                    return Ok(Deactivation::Done(user));
+                }
+                if admins == [id] {
+                    return Ok(Deactivation::LastAdmin);
+                }
+                sqlx::query("UPDATE users SET is_active = FALSE, updated_at = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                tx.commit().await.map_err(db_error)?;
+                user.is_active = false;
+                user.updated_at = at;
+                Ok(Deactivation::Done(user))
+            }
+
             async fn get_membership(&self, team_id: i64, user_id: i64) -> Result<Option<String>> {
                 sqlx::query_scalar("SELECT role FROM memberships WHERE team_id = $1 AND user_id = $2")
                     .bind(team_id)

@@ -2239,3 +2239,70 @@ async fn check_racing_attaches_and_updates(b: &str, s: &S) {
         "{b}: the stored row is the winner's"
     );
 }
+
+#[tokio::test]
+async fn deactivating_users() {
+    on_every_backend!(check_deactivation);
+}
+
+async fn check_deactivation(b: &str, s: &S) {
+    let owner = user(s, "owner@example.com", true).await;
+    let ada = user(s, "ada@example.com", false).await;
+    s.create_api_key(ada.id, "k", b"ada-key-hash")
+        .await
+        .unwrap();
+    let at = now_ms();
+
+    match s.deactivate_user(ada.id, at).await.unwrap() {
+        credvault_store::Deactivation::Done(u) => {
+            assert!(!u.is_active, "{b}");
+            assert_eq!(u.updated_at, at, "{b}");
+        }
+        other => panic!("{b}: {other:?}"),
+    }
+    assert!(!s.get_user(ada.id).await.unwrap().unwrap().is_active, "{b}");
+    assert!(
+        s.find_api_key(b"ada-key-hash").await.unwrap().is_none(),
+        "{b}: an inactive user's key still authenticates"
+    );
+    // Again: nothing changes.
+    assert!(matches!(
+        s.deactivate_user(ada.id, at + 1).await.unwrap(),
+        credvault_store::Deactivation::Done(u) if u.updated_at == at
+    ));
+    assert_eq!(
+        s.deactivate_user(999_999, at).await.unwrap(),
+        credvault_store::Deactivation::NotFound,
+        "{b}"
+    );
+    // The last active admin stays; with a second one, either may go, but not both.
+    assert_eq!(
+        s.deactivate_user(owner.id, at).await.unwrap(),
+        credvault_store::Deactivation::LastAdmin,
+        "{b}"
+    );
+    let second = user(s, "second@example.com", true).await;
+    assert!(matches!(
+        s.deactivate_user(owner.id, at).await.unwrap(),
+        credvault_store::Deactivation::Done(_)
+    ));
+    assert_eq!(
+        s.deactivate_user(second.id, at).await.unwrap(),
+        credvault_store::Deactivation::LastAdmin,
+        "{b}"
+    );
+}
+
+#[tokio::test]
+async fn removing_members() {
+    on_every_backend!(check_remove_membership);
+}
+
+async fn check_remove_membership(b: &str, s: &S) {
+    let ada = user(s, "ada@example.com", false).await;
+    let sec = team(s, "Security", "security").await;
+    s.set_membership(sec.id, ada.id, "EDITOR").await.unwrap();
+    assert!(s.remove_membership(sec.id, ada.id).await.unwrap(), "{b}");
+    assert_eq!(s.get_membership(sec.id, ada.id).await.unwrap(), None, "{b}");
+    assert!(!s.remove_membership(sec.id, ada.id).await.unwrap(), "{b}");
+}

@@ -67,9 +67,26 @@ pub struct ServeArgs {
     /// Most parsed signing keys kept in memory (least recently used are dropped first).
     #[arg(long, env = "CREDVAULT_KEY_CACHE_SIZE", default_value_t = 10_000)]
     pub key_cache_size: usize,
+    /// Memory each mint cache (parsed keys, minted tokens) may use, in MiB; the least recently
+    /// used entries are dropped first.
+    #[arg(long, env = "CREDVAULT_CACHE_MAX_MIB", default_value_t = 128)]
+    pub cache_max_mib: usize,
     /// Requests per minute allowed per API key and client IP.
     #[arg(long, env = "CREDVAULT_RATE_LIMIT_PER_MINUTE", default_value_t = 5000)]
     pub rate_limit_per_minute: u32,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, env = "CREDVAULT_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_timeout_seconds: u64,
+    /// Seconds a client has to send a request's body.
+    #[arg(long, env = "CREDVAULT_BODY_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub body_timeout_seconds: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, env = "CREDVAULT_IDLE_TIMEOUT_SECONDS", default_value_t = 60)]
+    pub idle_timeout_seconds: u64,
+    /// Most open client connections; further ones are closed at once. Default: what the
+    /// open-file limit allows, less a reserve for the database and files.
+    #[arg(long, env = "CREDVAULT_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// File holding the base64 master key; created (mode 0600) on first start if absent.
     /// CREDVAULT_MASTER_KEY (base64), when set, takes precedence. Default <data-dir>/master.key.
     #[arg(long, env = "CREDVAULT_MASTER_KEY_FILE")]
@@ -96,6 +113,10 @@ fn init_logging(format: LogFormat) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    // Everything credvault creates (database, WAL, keys) is for its own user only, whoever
+    // created the data directory and whatever umask the service manager set.
+    // SAFETY: umask only changes this process's file-creation mask.
+    unsafe { libc::umask(0o077) };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

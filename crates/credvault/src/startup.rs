@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use std::net::SocketAddr;
+use std::time::Duration;
 
 use credvault_api::caches::{KeyCache, TokenCache};
+use credvault_api::connections::{self, ConnectionLimits};
 use credvault_api::key_work::KeyWork;
 use credvault_api::ratelimit::RateLimiter;
 use credvault_api::usage::UsageRecorder;
@@ -24,7 +25,8 @@ use crate::{DbArgs, ServeArgs};
 const KEY_CHECK: &str = "master_key_check";
 const DEFAULT_OWNER_EMAIL: &str = "owner@localhost";
 
-/// Creates the data directory readable only by its owner (it holds the database and keys).
+/// Creates the data directory readable only by its owner (it holds the database and keys);
+/// an existing one is made so too, since whoever created it may have left it open.
 fn create_data_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     fs::DirBuilder::new()
@@ -32,7 +34,67 @@ fn create_data_dir(dir: &Path) -> Result<()> {
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot make {} private (mode 0700)", dir.display()))?;
     Ok(())
+}
+
+/// The database file and its WAL and shared-memory files, readable by this user only: files
+/// that an older version or another tool created with a wider mode are narrowed.
+fn make_private(database: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = database.as_os_str().to_owned();
+        path.push(suffix);
+        let path = PathBuf::from(path);
+        if let Ok(meta) = fs::metadata(&path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                if let Err(e) = fs::set_permissions(&path, fs::Permissions::from_mode(0o600)) {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot make the file private (mode 0600)");
+                }
+            }
+        }
+    }
+}
+
+/// File descriptors kept for the database, the key files and logs when capping connections.
+const RESERVED_FDS: u64 = 256;
+
+/// Raises the soft open-file limit to the hard limit and returns it, so that the connection
+/// cap, not the descriptor table, is what refuses a flood of connections.
+fn raise_open_file_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed in.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 1024;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    limit.rlim_cur
+}
+
+fn connection_limits(args: &ServeArgs) -> ConnectionLimits {
+    let open_files = raise_open_file_limit();
+    let fits = open_files.saturating_sub(RESERVED_FDS).max(16) as usize;
+    let max_connections = args.max_connections.unwrap_or(fits).min(fits);
+    tracing::info!(open_files, max_connections, "connection limits");
+    ConnectionLimits {
+        header_timeout: Duration::from_secs(args.header_timeout_seconds),
+        body_timeout: Duration::from_secs(args.body_timeout_seconds),
+        idle_timeout: Duration::from_secs(args.idle_timeout_seconds),
+        max_connections,
+    }
 }
 
 async fn open_store(args: &DbArgs) -> Result<Arc<dyn Store>> {
@@ -51,9 +113,10 @@ async fn open_store(args: &DbArgs) -> Result<Arc<dyn Store>> {
         }
         None => {
             create_data_dir(&args.data_dir)?;
-            SqliteStore::open(&args.data_dir.join("credvault.db"))
-                .await
-                .map(shared)
+            let path = args.data_dir.join("credvault.db");
+            let store = SqliteStore::open(&path).await.map(shared);
+            make_private(&path);
+            store
         }
     };
     store.context("cannot open the database")
@@ -216,26 +279,31 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
+    let cache_bytes = args.cache_max_mib.saturating_mul(1024 * 1024);
     let state = AppState {
         store: store.clone(),
         keyring: Arc::new(keyring),
         public_url: public_url.trim_end_matches('/').into(),
         rate_limiter: RateLimiter::new(args.rate_limit_per_minute).map(Arc::new),
         metrics: Arc::default(),
-        key_cache: Arc::new(KeyCache::new(args.key_cache_size)),
+        key_cache: Arc::new(KeyCache::new(args.key_cache_size, cache_bytes)),
         token_cache: Arc::new(TokenCache::new(
             args.token_cache_seconds,
             args.key_cache_size,
+            cache_bytes,
         )),
         usage: Arc::new(UsageRecorder::start(store.clone())),
         key_work: Arc::new(KeyWork::for_this_machine()),
     };
+    let limits = connection_limits(&args);
     tracing::info!("listening on http://{local}");
-    let app = credvault_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    connections::serve(
+        listener,
+        credvault_api::router(state),
+        limits,
+        shutdown_signal(),
+    )
+    .await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -432,7 +432,8 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let id = path_id(&raw_id, "credential")?;
     let (_, role) = visible(&state, &caller, id).await?;
-    require_role(role, Role::Editor, "delete credentials of this team")?;
+    // Tines: EDITORs create and change credentials; only TEAM_ADMINs delete them.
+    require_role(role, Role::TeamAdmin, "delete credentials of this team")?;
     if !state.store.delete_credential(id).await? {
         return Err(ApiError::not_found(format!("credential {id} not found")));
     }

@@ -66,6 +66,8 @@ fn bind_new_credential<'q>(
 
 impl PgStore {
     const BEGIN_WRITE: &str = "BEGIN";
+    /// Appended to a SELECT in a write transaction to lock the rows it reads.
+    const LOCK_ROWS: &str = " FOR UPDATE";
 
     /// Connects to a `postgres://` URL with at most `pool_size` connections and runs the
     /// embedded migrations (concurrent starts are safe: the migrator takes an advisory lock).

@@ -116,6 +116,8 @@ impl SqliteStore {
     /// Takes the write lock at once, so another process sharing the file makes a write
     /// transaction wait (busy timeout) rather than fail halfway.
     pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+    /// SQLite has no row locks; `BEGIN_WRITE` already keeps other writers out.
+    const LOCK_ROWS: &str = "";
 
     /// Opens (creating if needed) the database file and runs the embedded migrations.
     pub async fn open(path: &Path) -> Result<SqliteStore> {

@@ -7,7 +7,9 @@ mod support;
 
 mod auth;
 mod concurrency;
+mod connections;
 mod create_jwt;
+mod hardening;
 mod keys;
 mod lifecycle;
 mod lifecycle_crud;
