@@ -1127,8 +1127,11 @@ async fn racing_puts_never_mix_writers_and_delete_removes_for_good() {
         .await;
     assert_eq!(status, 201, "{other}");
     assert_eq!(list(&server, &editor, "").await["meta"]["count"], 2);
+    // DELETE needs TEAM_ADMIN (Tines): neither VIEWERs nor EDITORs may.
     let (status, body) = server.delete(&path(id), &viewer).await;
-    assert_error(status, &body, 403, None, "EDITOR");
+    assert_error(status, &body, 403, None, "TEAM_ADMIN");
+    let (status, body) = server.delete(&path(id), &editor).await;
+    assert_error(status, &body, 403, None, "TEAM_ADMIN");
     let (status, body) = server.delete(&path(id), &outsider).await;
     assert_error(status, &body, 404, None, "not found");
     let (status, body) = server.get(&path(id), &editor).await;
@@ -1136,7 +1139,7 @@ async fn racing_puts_never_mix_writers_and_delete_removes_for_good() {
 
     let resp = server
         .request(Method::DELETE, &path(id))
-        .bearer_auth(&editor)
+        .bearer_auth(OWNER_KEY)
         .send()
         .await
         .unwrap();
@@ -1345,7 +1348,7 @@ async fn a_test_credential_from_attach_to_delete() {
     );
 
     // Deleting the live credential deletes its test credential too.
-    let (status, body) = server.delete(&path(live_id), &editor).await;
+    let (status, body) = server.delete(&path(live_id), OWNER_KEY).await;
     assert_eq!(status, 204, "{body}");
     assert_eq!(body, Value::Null);
     let (status, body) = server.get(&path(live_id), &editor).await;

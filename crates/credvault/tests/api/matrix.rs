@@ -54,6 +54,16 @@ impl Who {
         }
     }
 
+    /// The status of a delete: TEAM_ADMIN and above (Tines' EDITORs cannot delete).
+    fn delete_status(self) -> u16 {
+        match self {
+            Who::Admin | Who::TeamAdmin => 204,
+            Who::Editor | Who::Viewer => 403,
+            Who::NoKey => 401,
+            _ => 404,
+        }
+    }
+
     /// The status of a read of the credential or of the owning team's list.
     fn read_status(self) -> u16 {
         match self {
@@ -321,7 +331,7 @@ async fn credential_endpoints_role_matrix() {
     // delete, each on its own fresh credential
     for s in &shared {
         for c in &callers {
-            let want = c.who.write_status(204);
+            let want = c.who.delete_status();
             let body = shared_body(owning, &format!("delete {} {}", s.label, c.name), s.label);
             let (status, fresh) = server.create_credential(OWNER_KEY, body).await;
             assert_eq!(status, 201, "set-up: {fresh}");

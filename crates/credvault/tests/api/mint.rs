@@ -1259,7 +1259,7 @@ async fn allowed_hosts_decide_who_gets_a_token() {
         ("restricted, {}", Some(json!({})), 403, None),
         (
             "restricted, url not a URL",
-            Some(json!({ "url": "not a url" })),
+            Some(json!({ "url": "not-a-url" })),
             422,
             Some("url"),
         ),
