@@ -199,6 +199,18 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 pub async fn scrape(State(state): State<AppState>) -> ApiResult<Response> {
     let mut out = String::with_capacity(4096);
     state.metrics.render(&mut out);
+    out.push_str("# HELP credvault_cache_bytes Memory accounted to each mint cache.\n");
+    out.push_str("# TYPE credvault_cache_bytes gauge\n");
+    let _ = writeln!(
+        out,
+        "credvault_cache_bytes{{cache=\"key\"}} {}",
+        state.key_cache.bytes()
+    );
+    let _ = writeln!(
+        out,
+        "credvault_cache_bytes{{cache=\"token\"}} {}",
+        state.token_cache.bytes()
+    );
     out.push_str("# HELP credvault_credentials Live credentials by mode.\n");
     out.push_str("# TYPE credvault_credentials gauge\n");
     for (mode, n) in state.store.count_credentials_by_mode().await? {

@@ -727,3 +727,42 @@ async fn per_page_of_any_size_is_clamped() {
         assert_eq!(body["meta"]["per_page"], 500, "{per_page}");
     }
 }
+
+// ---- memory -----------------------------------------------------------------------------------
+
+/// The value of a metric line `name value` in `/metrics`.
+fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+}
+
+#[tokio::test]
+async fn mint_caches_stay_within_their_byte_budget() {
+    let tmp = TempDir::new().unwrap();
+    let server = Server::start_in(tmp.path(), &[("CREDVAULT_CACHE_MAX_MIB", "1")]).unwrap();
+    let team_id = server.team("Big").await;
+    // 20 credentials with the largest payload allowed: a count-bounded cache would hold them
+    // all (about 5 MiB of tokens and more of parsed payloads).
+    for i in 0..20 {
+        let mut body = jwt_body(team_id, &format!("big {i}"));
+        body["jwt_payload"] = sized(65536);
+        let (status, created) = server.create_credential(OWNER_KEY, body).await;
+        assert_eq!(status, 201);
+        let id = created["id"].as_i64().unwrap();
+        let (status, minted) = server
+            .post(&format!("{}/token", cred_path(id)), OWNER_KEY, json!({}))
+            .await;
+        assert_eq!(status, 200, "{minted}");
+        assert!(minted["token"].as_str().unwrap().len() > 65536);
+    }
+    let text = server.metrics().await;
+    for cache in ["key", "token"] {
+        let bytes = metric(
+            &text,
+            &format!("credvault_cache_bytes{{cache=\"{cache}\"}}"),
+        );
+        assert!(bytes > 0, "{cache} cache is empty");
+        assert!(bytes <= 1024 * 1024, "{cache} cache holds {bytes} bytes");
+    }
+}
