@@ -45,9 +45,7 @@ pub async fn create(
     if content_type != CREDENTIAL {
         return Err(ApiError::invalid(
             "content_type",
-            format!(
-                "content_type {content_type} is not supported; only CREDENTIAL folders exist here"
-            ),
+            "content_type must be CREDENTIAL; other folder types are not supported",
         ));
     }
     let parent_folder_id = body.int("parent_folder_id")?;
