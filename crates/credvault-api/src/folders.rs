@@ -86,7 +86,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     list: ListRequest,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<crate::pagination::Envelope<Value>>> {
     let team_id = list.query.int("team_id")?;
     let member = caller.list_scope(&state, team_id).await?;
     let page = state

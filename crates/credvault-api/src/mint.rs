@@ -181,13 +181,37 @@ pub async fn token(
             ),
         ));
     }
-    let algorithm = live.config["jwt_algorithm"]
-        .as_str()
-        .unwrap_or("unknown")
-        .to_string();
+    let algorithm = MintSettings::of(&live).algorithm;
     let outcome = mint(&state, &body, live).await;
     state.metrics.mint(&algorithm, MintOutcome::of(&outcome));
     outcome.map(Json)
+}
+
+/// The two settings every mint needs, read from the stored text without building the payload
+/// (serde skips what it is not asked for).
+#[derive(serde::Deserialize)]
+struct MintSettings {
+    #[serde(rename = "jwt_algorithm", default = "unknown_algorithm")]
+    algorithm: String,
+    #[serde(rename = "jwt_lifetime_seconds", default = "default_lifetime")]
+    lifetime_seconds: i64,
+}
+
+fn unknown_algorithm() -> String {
+    "unknown".into()
+}
+
+fn default_lifetime() -> i64 {
+    DEFAULT_LIFETIME_SECONDS
+}
+
+impl MintSettings {
+    fn of(row: &Credential) -> MintSettings {
+        row.config.parse().unwrap_or(MintSettings {
+            algorithm: unknown_algorithm(),
+            lifetime_seconds: default_lifetime(),
+        })
+    }
 }
 
 async fn mint(state: &AppState, body: &crate::body::Fields, live: Credential) -> ApiResult<Value> {
@@ -217,9 +241,8 @@ async fn mint(state: &AppState, body: &crate::body::Fields, live: Credential) ->
     };
 
     let cache_key = (row.id, row.version);
-    let lifetime = row.config["jwt_lifetime_seconds"]
-        .as_i64()
-        .unwrap_or(DEFAULT_LIFETIME_SECONDS);
+    let settings = MintSettings::of(&row);
+    let lifetime = settings.lifetime_seconds;
     let now = Instant::now();
     let minted = match state.token_cache.get(cache_key, lifetime, now) {
         Some(minted) => {
@@ -242,7 +265,7 @@ async fn mint(state: &AppState, body: &crate::body::Fields, live: Credential) ->
     Ok(json!({
         "token": minted.token,
         "credential_id": row.live_id.unwrap_or(row.id),
-        "algorithm": row.config["jwt_algorithm"],
+        "algorithm": settings.algorithm,
         "issued_at": format_millis(minted.issued_at * 1000),
         "expires_at": minted.expires_at.map(|s| format_millis(s * 1000)),
         "test": test,

@@ -4,6 +4,7 @@
 use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::Json;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ApiResult};
@@ -116,36 +117,44 @@ impl ListRequest {
         self.params.store_request()
     }
 
-    pub fn respond<T>(
+    /// The page as `{"<collection>": [...], "meta": {...}}`, each item rendered by `render`
+    /// (to a `Value`, or to JSON text that is embedded as it is).
+    pub fn respond<T, R: Serialize>(
         &self,
         public_url: &str,
-        collection: &str,
+        collection: &'static str,
         page: credvault_store::Page<T>,
-        render: impl Fn(&T) -> Value,
-    ) -> Json<Value> {
-        let items = page.items.iter().map(render).collect();
-        Json(envelope(
-            public_url,
-            &self.path,
-            &self.query,
+        render: impl Fn(&T) -> R,
+    ) -> Json<Envelope<R>> {
+        let envelope = Envelope {
             collection,
-            items,
-            page.total,
-            self.params,
-        ))
+            items: page.items.iter().map(render).collect(),
+            meta: meta(public_url, &self.path, &self.query, page.total, self.params),
+        };
+        Json(envelope)
     }
 }
 
-/// `{"<collection>": items, "meta": {...}}`.
-pub fn envelope(
-    public_url: &str,
-    path: &str,
-    query: &Query,
-    collection: &str,
-    items: Vec<Value>,
-    total: i64,
-    params: PageParams,
-) -> Value {
+/// `{"<collection>": items, "meta": meta}`, written as a map so that items that are JSON text
+/// stay text.
+pub struct Envelope<R> {
+    collection: &'static str,
+    items: Vec<R>,
+    meta: Value,
+}
+
+impl<R: Serialize> Serialize for Envelope<R> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry(self.collection, &self.items)?;
+        map.serialize_entry("meta", &self.meta)?;
+        map.end()
+    }
+}
+
+/// The pagination `meta` object, with links that keep the request's query parameters.
+fn meta(public_url: &str, path: &str, query: &Query, total: i64, params: PageParams) -> Value {
     let pages = (total + params.per_page - 1) / params.per_page;
     let link = |page: i64| {
         let mut pairs: Vec<(&str, String)> = query
@@ -161,15 +170,12 @@ pub fn envelope(
     // Lazily: `page + 1` would overflow for a page number at the integer limit.
     let next = (params.page < pages).then(|| params.page + 1);
     json!({
-        collection: items,
-        "meta": {
-            "current_page": link(params.page),
-            "previous_page": (params.page > 1).then(|| link(params.page - 1)),
-            "next_page": next.map(link),
-            "next_page_number": next,
-            "per_page": params.per_page,
-            "pages": pages,
-            "count": total,
-        }
+        "current_page": link(params.page),
+        "previous_page": (params.page > 1).then(|| link(params.page - 1)),
+        "next_page": next.map(link),
+        "next_page_number": next,
+        "per_page": params.per_page,
+        "pages": pages,
+        "count": total,
     })
 }

@@ -48,7 +48,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     list: ListRequest,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<crate::pagination::Envelope<Value>>> {
     let member = (!caller.is_admin()).then_some(caller.user.id);
     let page = state.store.list_teams(member, list.page()).await?;
     Ok(list.respond(&state.public_url, "teams", page, team_json))

@@ -81,7 +81,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     list: ListRequest,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<crate::pagination::Envelope<Value>>> {
     caller.require_admin("list users")?;
     let page = state.store.list_users(list.page()).await?;
     Ok(list.respond(&state.public_url, "admin/users", page, user_json))

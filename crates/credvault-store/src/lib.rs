@@ -6,14 +6,15 @@
 //! secret in plain text (secrets arrive sealed by the caller).
 
 use async_trait::async_trait;
-use serde_json::Value;
 
+mod json_text;
 #[macro_use]
 mod rows;
 #[macro_use]
 mod sql;
 mod postgres;
 mod sqlite;
+pub use json_text::JsonText;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -127,13 +128,13 @@ pub struct Credential {
     pub read_access: String,
     pub shared_team_slugs: Vec<String>,
     pub description: String,
-    pub metadata: Value,
+    pub metadata: JsonText,
     pub allowed_hosts: Vec<String>,
     pub owner_id: i64,
     pub expires_at: Option<Millis>,
     pub expiry_notifications_enabled: bool,
     pub notification_recipient_ids: Vec<i64>,
-    pub config: Value,
+    pub config: JsonText,
     pub secret: Vec<u8>,
     pub test_credential_enabled: bool,
     pub version: i64,
@@ -155,13 +156,13 @@ pub struct NewCredential {
     pub read_access: String,
     pub shared_team_slugs: Vec<String>,
     pub description: String,
-    pub metadata: Value,
+    pub metadata: JsonText,
     pub allowed_hosts: Vec<String>,
     pub owner_id: i64,
     pub expires_at: Option<Millis>,
     pub expiry_notifications_enabled: bool,
     pub notification_recipient_ids: Vec<i64>,
-    pub config: Value,
+    pub config: JsonText,
     pub secret: Vec<u8>,
 }
 

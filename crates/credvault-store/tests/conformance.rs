@@ -228,13 +228,13 @@ fn cred(uid: &str, team_id: i64, owner_id: i64, slug: &str) -> NewCredential {
         read_access: "TEAM".to_string(),
         shared_team_slugs: vec![],
         description: String::new(),
-        metadata: json!({}),
+        metadata: json!({}).into(),
         allowed_hosts: vec![],
         owner_id,
         expires_at: None,
         expiry_notifications_enabled: false,
         notification_recipient_ids: vec![],
-        config: json!({}),
+        config: json!({}).into(),
         secret: b"sealed secret".to_vec(),
     }
 }
@@ -258,7 +258,8 @@ fn full_cred(uid: &str, team_id: i64, owner_id: i64, folder_id: Option<i64>) -> 
             "emoji": "🔑",
             "big": 9_007_199_254_740_993_i64,
             "negative": -42,
-        }),
+        })
+        .into(),
         allowed_hosts: vec!["api.stripe.com".to_string(), "*.example.com".to_string()],
         owner_id,
         expires_at: Some(1_900_000_000_123),
@@ -268,7 +269,8 @@ fn full_cred(uid: &str, team_id: i64, owner_id: i64, folder_id: Option<i64>) -> 
             "algorithm": "RS256",
             "payload": {"sub": "svc", "aud": ["a", "b"]},
             "auto_generate_jwt_claims": false,
-        }),
+        })
+        .into(),
         // Every byte value, NUL and 0xFF included.
         secret: (0..=255u8).rev().chain(0..=255u8).collect(),
     }
@@ -288,13 +290,13 @@ fn test_cred(uid: &str, live: &Credential) -> NewCredential {
         read_access: live.read_access.clone(),
         shared_team_slugs: live.shared_team_slugs.clone(),
         description: live.description.clone(),
-        metadata: json!({"environment": "test"}),
+        metadata: json!({"environment": "test"}).into(),
         allowed_hosts: live.allowed_hosts.clone(),
         owner_id: live.owner_id,
         expires_at: Some(1_800_000_000_000),
         expiry_notifications_enabled: false,
         notification_recipient_ids: vec![],
-        config: json!({"algorithm": "HS256"}),
+        config: json!({"algorithm": "HS256"}).into(),
         secret: b"test secret".to_vec(),
     }
 }
@@ -1116,8 +1118,8 @@ async fn check_credential_round_trip(b: &str, s: &S) {
     // The other extremes: nothing optional set, an empty secret, JSON null and scalars.
     let bare = NewCredential {
         secret: vec![],
-        metadata: json!(null),
-        config: json!("just a string"),
+        metadata: json!(null).into(),
+        config: json!("just a string").into(),
         description: String::new(),
         ..cred("uid-bare", sec.id, ada.id, "bare")
     };
@@ -1454,12 +1456,12 @@ async fn check_credential_updates(b: &str, s: &S) {
     edit.read_access = "TEAM".into();
     edit.shared_team_slugs = vec![];
     edit.description = "new description".into();
-    edit.metadata = json!({"b": 2, "a": [1]});
+    edit.metadata = json!({"b": 2, "a": [1]}).into();
     edit.allowed_hosts = vec![];
     edit.expires_at = None;
     edit.expiry_notifications_enabled = false;
     edit.notification_recipient_ids = vec![bob.id];
-    edit.config = json!({"algorithm": "ES256"});
+    edit.config = json!({"algorithm": "ES256"}).into();
     edit.secret = vec![0, 0, 0];
     edit.test_credential_enabled = true;
     // Columns update_credential does not write: these changes are ignored.
@@ -2086,7 +2088,7 @@ async fn check_concurrent_distinct_creates(b: &str, s: &S) {
         let store = Arc::clone(s);
         let new = NewCredential {
             secret: vec![i as u8; i + 1],
-            metadata: json!({ "i": i }),
+            metadata: json!({ "i": i }).into(),
             ..cred(&format!("uid-{i}"), sec.id, ada.id, &format!("slug-{i}"))
         };
         tasks.spawn(async move { (new.clone(), store.create_credential(new).await) });

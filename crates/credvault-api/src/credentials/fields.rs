@@ -15,7 +15,7 @@ use credvault_core::limits::{
 use credvault_core::model::{Mode, ReadAccess, Role};
 use credvault_core::slug::slugify;
 use credvault_core::timefmt::{now_millis, parse_rfc3339, Millis};
-use credvault_store::Credential;
+use credvault_store::{Credential, JsonText};
 use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
 
@@ -86,7 +86,9 @@ impl Common {
             })?,
             shared_team_slugs: c.shared_team_slugs.clone(),
             description: c.description.clone(),
-            metadata: c.metadata.clone(),
+            metadata: c.metadata.parse().map_err(|e| {
+                ApiError::Internal(format!("credential {} has unreadable metadata: {e}", c.id))
+            })?,
             allowed_hosts: c.allowed_hosts.clone(),
             expires_at: c.expires_at,
             expiry_notifications_enabled: c.expiry_notifications_enabled,
@@ -101,7 +103,7 @@ impl Common {
         c.read_access = self.read_access.as_str().to_string();
         c.shared_team_slugs = self.shared_team_slugs;
         c.description = self.description;
-        c.metadata = self.metadata;
+        c.metadata = JsonText::of(&self.metadata);
         c.allowed_hosts = self.allowed_hosts;
         c.expires_at = self.expires_at;
         c.expiry_notifications_enabled = self.expiry_notifications_enabled;

@@ -12,15 +12,18 @@ use credvault_core::model::{Mode, Role};
 use credvault_core::slug::slugify;
 use credvault_core::timefmt::format_millis;
 use credvault_store::{
-    Conflict, Credential, CredentialFilter, CredentialView, NewCredential, Owner, StoreError,
+    Conflict, Credential, CredentialFilter, CredentialView, JsonText, NewCredential, Owner,
+    StoreError,
 };
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use crate::auth::{require_role, Caller};
 use crate::body::{missing, Fields, JsonBody};
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::ListRequest;
+use crate::pagination::{Envelope, ListRequest};
 use crate::{path_id, AppState};
 
 mod fields;
@@ -58,7 +61,7 @@ pub(crate) fn open_secret(state: &AppState, c: &Credential) -> ApiResult<Zeroizi
 
 /// The JWT settings stored in a credential's `config`.
 pub(crate) fn jwt_settings(c: &Credential) -> ApiResult<JwtSettings> {
-    serde_json::from_value(c.config.clone()).map_err(|e| {
+    c.config.parse().map_err(|e| {
         ApiError::Internal(format!(
             "credential {} has unreadable JWT settings: {e}",
             c.id
@@ -66,10 +69,12 @@ pub(crate) fn jwt_settings(c: &Credential) -> ApiResult<JwtSettings> {
     })
 }
 
-/// The Tines response object, plus the mode's non-secret settings. Never any secret.
-fn render(view: &CredentialView) -> Value {
+/// The Tines response object, plus the mode's non-secret settings, as JSON text. Never any
+/// secret. `metadata` and the settings are copied from the stored text, never parsed into
+/// trees: a list page of large credentials costs its size in memory, not many times that.
+fn render(view: &CredentialView) -> Box<RawValue> {
     let c = &view.credential;
-    let mut out = json!({
+    let head = json!({
         "id": c.id,
         "name": c.name,
         "mode": c.mode,
@@ -82,7 +87,6 @@ fn render(view: &CredentialView) -> Value {
         "created_at": format_millis(c.created_at),
         "updated_at": format_millis(c.updated_at),
         "allowed_hosts": c.allowed_hosts,
-        "metadata": c.metadata,
         "restriction_type": if c.allowed_hosts.is_empty() { "UNRESTRICTED" } else { "RESTRICTED" },
         "test_credential_enabled": c.test_credential_enabled,
         "test_credential": view.test_times.map(|(created, updated)| json!({
@@ -99,12 +103,66 @@ fn render(view: &CredentialView) -> Value {
         "expiry_notifications_enabled": c.expiry_notifications_enabled,
         "credential_notification_recipient_user_ids": c.notification_recipient_ids,
     });
-    if let (Value::Object(out), Value::Object(config)) = (&mut out, &c.config) {
-        for (k, v) in config {
-            out.insert(k.clone(), v.clone());
+    // The settings' own keys (jwt_algorithm, jwt_payload, …) join the object's top level; a
+    // config that is not an object (never written so) adds nothing.
+    let settings: Vec<(String, &RawValue)> = serde_json::from_str::<TopLevel>(c.config.as_str())
+        .map(|t| t.0)
+        .unwrap_or_default();
+    let rendered = Rendered {
+        head,
+        metadata: c.metadata.as_raw(),
+        settings,
+    };
+    serde_json::value::to_raw_value(&rendered).expect("JSON always serialises")
+}
+
+struct Rendered<'a> {
+    head: Value,
+    metadata: &'a RawValue,
+    settings: Vec<(String, &'a RawValue)>,
+}
+
+impl Serialize for Rendered<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        if let Value::Object(head) = &self.head {
+            for (k, v) in head {
+                map.serialize_entry(k, v)?;
+            }
         }
+        map.serialize_entry("metadata", self.metadata)?;
+        for (k, v) in &self.settings {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
     }
-    out
+}
+
+/// The members of a JSON object in order, each value left as text.
+struct TopLevel<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for TopLevel<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Members<'a> {
+            type Value = TopLevel<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut members = Vec::new();
+                while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+                    members.push(entry);
+                }
+                Ok(TopLevel(members))
+            }
+        }
+        deserializer.deserialize_map(Members(std::marker::PhantomData))
+    }
 }
 
 /// A live credential the caller may read (member of its team, or tenant admin), with the
@@ -127,7 +185,7 @@ pub(crate) async fn visible(
     Ok((view, role))
 }
 
-async fn render_by_id(state: &AppState, id: i64) -> ApiResult<Json<Value>> {
+async fn render_by_id(state: &AppState, id: i64) -> ApiResult<Json<Box<RawValue>>> {
     let view = state
         .store
         .get_credential_view(id)
@@ -153,7 +211,7 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(body): JsonBody,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Box<RawValue>>)> {
     let mode = parse_mode(&body)?;
     if let Some(live_id) = body.int("live_credential_id")? {
         return attach_test_credential(&state, &caller, &body, mode, live_id).await;
@@ -192,13 +250,13 @@ pub async fn create(
             read_access: common.read_access.as_str().to_string(),
             shared_team_slugs: common.shared_team_slugs,
             description: common.description,
-            metadata: common.metadata,
+            metadata: JsonText::of(&common.metadata),
             allowed_hosts: common.allowed_hosts,
             owner_id: caller.user.id,
             expires_at: common.expires_at,
             expiry_notifications_enabled: common.expiry_notifications_enabled,
             notification_recipient_ids: common.recipient_ids,
-            config: data.config,
+            config: JsonText::of(&data.config),
             secret: sealed,
         })
         .await
@@ -226,7 +284,7 @@ async fn attach_test_credential(
     body: &Fields,
     mode: Mode,
     live_id: i64,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Box<RawValue>>)> {
     let (view, role) = visible(state, caller, live_id).await?;
     let live = view.credential;
     require_role(
@@ -266,13 +324,13 @@ async fn attach_test_credential(
             read_access: live.read_access.clone(),
             shared_team_slugs: live.shared_team_slugs.clone(),
             description: live.description.clone(),
-            metadata,
+            metadata: JsonText::of(&metadata),
             allowed_hosts: live.allowed_hosts.clone(),
             owner_id: caller.user.id,
             expires_at,
             expiry_notifications_enabled: false,
             notification_recipient_ids: Vec::new(),
-            config: data.config,
+            config: JsonText::of(&data.config),
             secret: sealed,
         })
         .await?;
@@ -284,7 +342,7 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(raw_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Box<RawValue>>> {
     let (view, _) = visible(&state, &caller, path_id(&raw_id, "credential")?).await?;
     Ok(Json(render(&view)))
 }
@@ -293,7 +351,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     list: ListRequest,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Envelope<Box<RawValue>>>> {
     let team_id = list.query.int("team_id")?;
     let member = caller.list_scope(&state, team_id).await?;
     let (restricted, unused) = match list.query.get("filter").unwrap_or("") {
@@ -327,7 +385,7 @@ pub async fn update(
     caller: Caller,
     Path(raw_id): Path<String>,
     JsonBody(body): JsonBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Box<RawValue>>> {
     let id = path_id(&raw_id, "credential")?;
     let mode = parse_mode(&body)?;
     let is_test = body.bool("is_test")?.unwrap_or(false);
@@ -372,10 +430,10 @@ pub async fn update(
             // The mode fields and metadata go to the test credential.
             let mut next = test.clone();
             if body.has("metadata") {
-                next.metadata = fields::metadata(&body)?;
+                next.metadata = JsonText::of(&fields::metadata(&body)?);
             }
             let data = apply_mode(&state, mode, &body, Some(&test)).await?;
-            next.config = data.config;
+            next.config = JsonText::of(&data.config);
             if let Some(secret) = data.secret {
                 next.secret = seal_secret(&state, next.team_id, &next.uid, &secret);
             }
@@ -401,7 +459,7 @@ pub async fn update(
             common.apply(&ctx, &body).await?;
             common.write_to(&mut next);
             let data = apply_mode(&state, mode, &body, Some(&live)).await?;
-            next.config = data.config;
+            next.config = JsonText::of(&data.config);
             if let Some(secret) = data.secret {
                 next.secret = seal_secret(&state, next.team_id, &next.uid, &secret);
             }

@@ -766,3 +766,39 @@ async fn mint_caches_stay_within_their_byte_budget() {
         assert!(bytes <= 1024 * 1024, "{cache} cache holds {bytes} bytes");
     }
 }
+
+#[tokio::test]
+async fn a_list_page_of_the_largest_credentials_costs_about_its_size() {
+    let server = Server::start();
+    let team_id = server.team("Big").await;
+    // The shape that takes the most memory as a parsed tree: 32,760 tiny array elements.
+    let doc = json!({ "a": vec![0; 32_760] });
+    let mut tasks = tokio::task::JoinSet::new();
+    let server = std::sync::Arc::new(server);
+    for i in 0..100 {
+        let server = server.clone();
+        let mut body = jwt_body(team_id, &format!("big {i}"));
+        body["jwt_payload"] = doc.clone();
+        body["metadata"] = doc.clone();
+        tasks.spawn(async move { server.create_credential(OWNER_KEY, body).await.0 });
+    }
+    while let Some(status) = tasks.join_next().await {
+        assert_eq!(status.unwrap(), 201);
+    }
+    let before = server.peak_memory();
+    let resp = server
+        .request(Method::GET, &format!("{CREDENTIALS}?per_page=100"))
+        .bearer_auth(OWNER_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let size = resp.bytes().await.unwrap().len() as u64;
+    assert!(size > 13_000_000, "{size}");
+    // Parsed into trees the page took over a gigabyte; as text, a few times its size.
+    let grown = server.peak_memory().saturating_sub(before);
+    assert!(
+        grown < 8 * size,
+        "the server grew by {grown} bytes for a {size}-byte page"
+    );
+}
