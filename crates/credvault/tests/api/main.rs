@@ -20,4 +20,5 @@ mod openapi;
 mod rules;
 mod scale;
 mod secrets;
+mod sockets;
 mod tenant;
