@@ -293,6 +293,77 @@ async fn document_is_valid_and_real_responses_match_it() {
     )
     .await;
 
+    // Taking a member out, and deactivating a user.
+    let (leaver_id, _) = server
+        .user("leaver@example.com", Some((team_id, "EDITOR")))
+        .await;
+    let remove = "/api/v1/teams/{id}/remove_member";
+    let remove_path = format!("{teams}/{team_id}/remove_member");
+    s.call(
+        Method::POST,
+        remove,
+        &remove_path,
+        Some(&ada),
+        Some(json!({ "user_id": leaver_id })),
+        403,
+    )
+    .await;
+    s.call(
+        Method::POST,
+        remove,
+        &remove_path,
+        Some(OWNER_KEY),
+        Some(json!({ "user_id": leaver_id })),
+        200,
+    )
+    .await;
+    s.call(
+        Method::POST,
+        remove,
+        &remove_path,
+        Some(OWNER_KEY),
+        Some(json!({ "user_id": leaver_id })),
+        422,
+    )
+    .await;
+    let user = "/api/v1/admin/users/{id}";
+    s.call(
+        Method::DELETE,
+        user,
+        &format!("{users}/{leaver_id}"),
+        Some(&ada),
+        None,
+        403,
+    )
+    .await;
+    s.call(
+        Method::DELETE,
+        user,
+        &format!("{users}/{leaver_id}"),
+        Some(OWNER_KEY),
+        None,
+        204,
+    )
+    .await;
+    s.call(
+        Method::DELETE,
+        user,
+        &format!("{users}/1"),
+        Some(OWNER_KEY),
+        None,
+        422,
+    )
+    .await;
+    s.call(
+        Method::DELETE,
+        user,
+        &format!("{users}/999999"),
+        Some(OWNER_KEY),
+        None,
+        404,
+    )
+    .await;
+
     // Folders.
     let folders = "/api/v1/folders";
     let folder = s
@@ -618,11 +689,21 @@ async fn document_is_valid_and_real_responses_match_it() {
         403,
     )
     .await;
+    // EDITORs may not delete (Tines); tenant admins and TEAM_ADMINs may.
     s.call(
         Method::DELETE,
         one,
         &format!("{creds}/{text_id}"),
         Some(&ada),
+        None,
+        403,
+    )
+    .await;
+    s.call(
+        Method::DELETE,
+        one,
+        &format!("{creds}/{text_id}"),
+        Some(OWNER_KEY),
         None,
         204,
     )
