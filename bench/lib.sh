@@ -5,15 +5,17 @@ export BENCH_KEY=cvk_bench_owner_key_00000000000000000000000000
 FIXTURES=crates/credvault/tests/fixtures/keys
 
 # start_server PORT: builds, starts the server in $WORK/data (on CREDVAULT_DATABASE_URL when
-# that is exported), waits for it, creates team 1 unless it exists.
+# that is exported), waits for it, creates team 1 unless it exists. CREDVAULT_BIN runs another
+# build instead (e.g. an older commit's, to compare two builds in one run).
 # Sets SERVER_PID; the caller's EXIT trap should kill it and remove $WORK.
 start_server() {
   local port=$1
-  cargo build --release -q -p credvault
+  local bin=${CREDVAULT_BIN:-target/release/credvault}
+  [ -n "${CREDVAULT_BIN:-}" ] || cargo build --release -q -p credvault
   # Rate limiting off: the load generator is one client sending far more than 5000/min.
   CREDVAULT_BOOTSTRAP_API_KEY=$BENCH_KEY CREDVAULT_LOG=warn CREDVAULT_RATE_LIMIT_PER_MINUTE=0 \
     CREDVAULT_TOKEN_CACHE_SECONDS=${TOKEN_CACHE_SECONDS:-30} \
-    target/release/credvault serve \
+    "$bin" serve \
     --listen "127.0.0.1:$port" --data-dir "$WORK/data" &
   SERVER_PID=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
