@@ -7,7 +7,6 @@ mod support;
 
 mod auth;
 mod concurrency;
-mod connections;
 mod create_jwt;
 mod hardening;
 mod keys;
