@@ -2,8 +2,7 @@
 //! update. Both start from a base (defaults, or the stored credential) and apply the fields the
 //! request carries; a field that is absent keeps the base's value.
 
-use credvault_core::hosts::parse_pattern;
-use credvault_core::hosts::{MAX_PATTERNS, MAX_PATTERN_LEN};
+use credvault_core::hosts::{parse_pattern, MAX_PATTERNS, MAX_PATTERN_LEN};
 use credvault_core::jwt::{
     self, Algorithm, JwtSettings, KeyFamily, DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS,
 };
@@ -402,7 +401,8 @@ fn payload(body: &Fields) -> ApiResult<Map<String, Value>> {
         Some(Value::String(text)) if text.trim().is_empty() => Map::new(),
         Some(Value::String(text)) => match serde_json::from_str(text) {
             Ok(Value::Object(map)) => map,
-            // Deeper than the parser's own limit is still a depth problem, and says so.
+            // Deeper than the parser's own limit (128) is still a depth problem, and says so;
+            // serde_json tells this error apart only by its message.
             Err(e) if e.to_string().contains("recursion limit") => {
                 return Err(ApiError::invalid(
                     "jwt_payload",
