@@ -526,11 +526,10 @@ async fn the_worst_allowed_pattern_answers_at_once() {
 #[tokio::test]
 async fn the_rate_limit_counts_the_key_whatever_the_header_form() {
     let tmp = TempDir::new().unwrap();
-    let server =
-        Server::start_in(tmp.path(), &[("CREDVAULT_RATE_LIMIT_PER_MINUTE", "30")]).unwrap();
+    let server = Server::start_in(tmp.path(), &[("CREDVAULT_RATE_LIMIT_PER_MINUTE", "6")]).unwrap();
     // Spend the key's allowance (its very first request counts against the shared bucket of
-    // unknown callers, so 31 pass).
-    for i in 0..31 {
+    // unknown callers, so 7 pass). At 6 a minute a token comes back only every 10 s.
+    for i in 0..7 {
         let (status, body) = server.get("/api/v1/teams", OWNER_KEY).await;
         assert_eq!(status, 200, "request {i}: {body}");
     }
@@ -556,12 +555,12 @@ async fn the_rate_limit_counts_the_key_whatever_the_header_form() {
 async fn wrong_keys_share_one_bucket_per_address() {
     let tmp = TempDir::new().unwrap();
     let server =
-        Server::start_in(tmp.path(), &[("CREDVAULT_RATE_LIMIT_PER_MINUTE", "20")]).unwrap();
-    for i in 0..20 {
+        Server::start_in(tmp.path(), &[("CREDVAULT_RATE_LIMIT_PER_MINUTE", "10")]).unwrap();
+    for i in 0..10 {
         let (status, _) = server.get("/api/v1/teams", &format!("guess-{i}")).await;
         assert_eq!(status, 401, "guess {i}");
     }
-    let (status, body) = server.get("/api/v1/teams", "guess-21").await;
+    let (status, body) = server.get("/api/v1/teams", "guess-11").await;
     assert_error(status, &body, 429, None, "rate limit");
     let (status, _) = server.call(Method::GET, "/api/v1/teams", None, None).await;
     assert_eq!(status, 429, "no key shares the bucket too");
@@ -574,10 +573,10 @@ async fn wrong_keys_share_one_bucket_per_address() {
 async fn a_known_key_keeps_its_allowance_while_guesses_are_refused() {
     let tmp = TempDir::new().unwrap();
     let server =
-        Server::start_in(tmp.path(), &[("CREDVAULT_RATE_LIMIT_PER_MINUTE", "20")]).unwrap();
+        Server::start_in(tmp.path(), &[("CREDVAULT_RATE_LIMIT_PER_MINUTE", "10")]).unwrap();
     let (status, _) = server.get("/api/v1/teams", OWNER_KEY).await;
     assert_eq!(status, 200);
-    for i in 0..19 {
+    for i in 0..9 {
         let (status, _) = server.get("/api/v1/teams", &format!("guess-{i}")).await;
         assert_eq!(status, 401, "guess {i}");
     }
