@@ -144,6 +144,8 @@ async fn serve_connection(
                 }
                 return;
             }
+            // A request began or ended, or the bytes of a new one arrived: a new deadline.
+            _ = activity.changed.notified() => {}
             _ = tokio::time::sleep_until(deadline) => {
                 if Instant::now() >= activity.deadline(&limits) {
                     tracing::debug!(%peer, "closing a connection that missed its deadline");
@@ -161,6 +163,8 @@ async fn serve_connection(
 /// What a connection is doing, for its deadline.
 struct Activity {
     state: Mutex<State>,
+    /// Woken when the deadline may have moved.
+    changed: tokio::sync::Notify,
 }
 
 struct State {
@@ -181,6 +185,7 @@ impl Activity {
                 reading_since: Some(now),
                 idle_since: now,
             }),
+            changed: tokio::sync::Notify::new(),
         }
     }
 
@@ -204,6 +209,7 @@ impl Activity {
         let mut state = self.lock();
         if state.in_flight == 0 && state.reading_since.is_none() {
             state.reading_since = Some(Instant::now());
+            self.changed.notify_one();
         }
     }
 }
@@ -218,6 +224,7 @@ impl InFlight {
             state.in_flight += 1;
             state.reading_since = None;
         }
+        activity.changed.notify_one();
         InFlight(activity)
     }
 }
@@ -229,6 +236,7 @@ impl Drop for InFlight {
         if state.in_flight == 0 {
             state.idle_since = Instant::now();
         }
+        self.0.changed.notify_one();
     }
 }
 

@@ -195,6 +195,27 @@ async fn idle_keep_alive_connections_close_at_their_own_deadline() {
 }
 
 #[tokio::test]
+async fn a_slow_request_on_a_keep_alive_connection_meets_the_header_deadline() {
+    let (_tmp, server) = start(&[
+        ("CREDVAULT_HEADER_TIMEOUT_SECONDS", "1"),
+        ("CREDVAULT_IDLE_TIMEOUT_SECONDS", "30"),
+    ]);
+    let mut conn = connect(&server).await;
+    assert!(request_on(&mut conn, "/healthz")
+        .await
+        .starts_with("HTTP/1.1 200"));
+    // Idle past the header deadline, so that only the idle deadline is pending, then a request
+    // that never finishes its headers.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    conn.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+    let (sent, after) = closed_within(&mut conn, Duration::from_secs(5))
+        .await
+        .expect("a half-sent second request was still open after 5 s");
+    assert_eq!(sent, "");
+    assert!(after < Duration::from_secs(3), "{after:?}");
+}
+
+#[tokio::test]
 async fn past_the_connection_cap_new_connections_are_closed_and_the_rest_served() {
     let (_tmp, server) = start(&[("CREDVAULT_MAX_CONNECTIONS", "4")]);
     assert!(
