@@ -47,7 +47,7 @@ impl FromRequestParts<AppState> for Caller {
         let hash = state.keyring.hash_api_key(key);
         match state.store.find_api_key(&hash).await? {
             Some((stored, user)) if hashes_equal(&stored, &hash) => {
-                authenticated(state, &hash);
+                authenticated(state, key);
                 record_last_seen(state, &user);
                 Ok(Caller { user })
             }
@@ -56,11 +56,10 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// Records that the key with this hash authenticated, so that the rate limiter gives it a
-/// bucket of its own.
-pub fn authenticated(state: &AppState, key_hash: &[u8]) {
+/// Records that `key` authenticated, so that the rate limiter gives it a bucket of its own.
+pub fn authenticated(state: &AppState, key: &str) {
     if let Some(limiter) = &state.rate_limiter {
-        limiter.remember(key_hash);
+        limiter.remember(key);
     }
 }
 

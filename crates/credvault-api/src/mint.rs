@@ -160,7 +160,7 @@ pub async fn token(
     let hash = state.keyring.hash_api_key(key);
     let ctx = match state.store.mint_context(&hash, id).await? {
         Some(ctx) if hashes_equal(&ctx.key_hash, &hash) => {
-            authenticated(&state, &hash);
+            authenticated(&state, key);
             ctx
         }
         _ => {
@@ -181,8 +181,9 @@ pub async fn token(
             ),
         ));
     }
-    let algorithm = MintSettings::of(&live).algorithm;
-    let outcome = mint(&state, &body, live).await;
+    let settings = MintSettings::of(&live);
+    let algorithm = settings.algorithm.clone();
+    let outcome = mint(&state, &body, live, settings).await;
     state.metrics.mint(&algorithm, MintOutcome::of(&outcome));
     outcome.map(Json)
 }
@@ -214,12 +215,18 @@ impl MintSettings {
     }
 }
 
-async fn mint(state: &AppState, body: &crate::body::Fields, live: Credential) -> ApiResult<Value> {
+/// Mints from `live` (whose settings the caller has read), or from its test credential.
+async fn mint(
+    state: &AppState,
+    body: &crate::body::Fields,
+    live: Credential,
+    live_settings: MintSettings,
+) -> ApiResult<Value> {
     let test = body.bool("test")?.unwrap_or(false);
     check_hosts(&live.allowed_hosts, body.str("url")?, body.str("host")?)?;
     let now_ms = now_millis();
     check_expiry(&live, now_ms)?;
-    let row = if test {
+    let (row, settings) = if test {
         let refused = || {
             ApiError::forbidden(format!(
                 "credential {} has no enabled test credential",
@@ -235,13 +242,13 @@ async fn mint(state: &AppState, body: &crate::body::Fields, live: Credential) ->
             .await?
             .ok_or_else(refused)?;
         check_expiry(&test_row, now_ms)?;
-        test_row
+        let settings = MintSettings::of(&test_row);
+        (test_row, settings)
     } else {
-        live
+        (live, live_settings)
     };
 
     let cache_key = (row.id, row.version);
-    let settings = MintSettings::of(&row);
     let lifetime = settings.lifetime_seconds;
     let now = Instant::now();
     let minted = match state.token_cache.get(cache_key, lifetime, now) {

@@ -4,7 +4,8 @@
 //!
 //! The caller is the API key, read the way authentication reads it (either header, any letter
 //! case or spacing), and known to be a real key because it has authenticated before: such keys
-//! are remembered by their keyed hash. Every other request (no key, an unknown or a mistyped
+//! are remembered by a hash of their text under a per-process random key, so the table never
+//! holds a key and telling callers apart costs no HMAC. Every other request (no key, an unknown or a mistyped
 //! one) counts against one shared bucket of its IP, so guessing keys is limited like anything
 //! else. A key's first request counts against that shared bucket too.
 //!
@@ -31,13 +32,13 @@ const PRUNE_AT: usize = 10_000;
 /// unknown until they authenticate again).
 const KNOWN_KEYS: usize = 100_000;
 
-/// Whose allowance a request uses: a key that has authenticated (by a short hash of its keyed
-/// hash), or nobody in particular.
+/// Whose allowance a request uses: a key that has authenticated (by a short hash of its text),
+/// or nobody in particular.
 type Caller = Option<u64>;
 
 pub struct RateLimiter {
     per_minute: f64,
-    /// Hashes key hashes into bucket ids with a per-process random key.
+    /// Hashes keys into bucket ids with a per-process random key.
     hasher: RandomState,
     known: Mutex<lru::LruCache<u64, ()>>,
     buckets: Mutex<HashMap<(Caller, IpAddr), Bucket>>,
@@ -61,9 +62,9 @@ impl RateLimiter {
         })
     }
 
-    /// Records that the key with this keyed hash authenticated.
-    pub fn remember(&self, key_hash: &[u8]) {
-        let id = self.hasher.hash_one(key_hash);
+    /// Records that `key` (as [`presented_key`] reads it) authenticated.
+    pub fn remember(&self, key: &str) {
+        let id = self.hasher.hash_one(key);
         self.known
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -71,8 +72,8 @@ impl RateLimiter {
     }
 
     /// The caller a request counts as: its key if that key has authenticated before.
-    fn caller(&self, key_hash: Option<&[u8]>) -> Caller {
-        let id = self.hasher.hash_one(key_hash?);
+    fn caller(&self, key: Option<&str>) -> Caller {
+        let id = self.hasher.hash_one(key?);
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
         known.get(&id).map(|_| id)
     }
@@ -109,8 +110,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
     let Some(limiter) = state.rate_limiter.as_deref() else {
         return next.run(request).await;
     };
-    let key_hash = presented_key(request.headers()).map(|key| state.keyring.hash_api_key(key));
-    let caller = limiter.caller(key_hash.as_deref());
+    let caller = limiter.caller(presented_key(request.headers()));
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -172,11 +172,11 @@ mod tests {
     fn only_keys_that_authenticated_have_buckets_of_their_own() {
         let limiter = RateLimiter::new(60).unwrap();
         assert_eq!(limiter.caller(None), None);
-        assert_eq!(limiter.caller(Some(b"hash-a")), None);
-        limiter.remember(b"hash-a");
-        let a = limiter.caller(Some(b"hash-a"));
+        assert_eq!(limiter.caller(Some("key-a")), None);
+        limiter.remember("key-a");
+        let a = limiter.caller(Some("key-a"));
         assert!(a.is_some());
-        assert_eq!(limiter.caller(Some(b"hash-a")), a);
-        assert_eq!(limiter.caller(Some(b"hash-b")), None);
+        assert_eq!(limiter.caller(Some("key-a")), a);
+        assert_eq!(limiter.caller(Some("key-b")), None);
     }
 }
