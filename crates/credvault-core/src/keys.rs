@@ -985,6 +985,47 @@ mod fixture_tests {
         )
     }
 
+    /// The limits themselves, without the work: exactly at each limit is allowed, one step
+    /// past it is not.
+    #[test]
+    fn kdf_limits_are_inclusive() {
+        use pkcs8::pkcs5::pbes2::{self, Kdf, Pbkdf2Params, Pbkdf2Prf, ScryptParams};
+        use pkcs8::pkcs5::EncryptionScheme;
+        let salt = [1u8; 16];
+        let check = |kdf| {
+            check_kdf_cost(&EncryptionScheme::Pbes2(pbes2::Parameters {
+                kdf,
+                encryption: pbes2::EncryptionScheme::Aes256Cbc { iv: &[7; 16] },
+            }))
+            .is_ok()
+        };
+        let pbkdf2 = |iteration_count| {
+            Kdf::Pbkdf2(Pbkdf2Params {
+                salt: &salt,
+                iteration_count,
+                key_length: None,
+                prf: Pbkdf2Prf::HmacWithSha256,
+            })
+        };
+        let scrypt = |n: u64, r: u16, p: u16| {
+            Kdf::Scrypt(ScryptParams {
+                salt: &salt,
+                cost_parameter: n,
+                block_size: r,
+                parallelization: p,
+                key_length: Some(32),
+            })
+        };
+        assert!(check(pbkdf2(MAX_PBKDF2_ITERATIONS)));
+        assert!(!check(pbkdf2(MAX_PBKDF2_ITERATIONS + 1)));
+        // 128·N·r = 64 MiB exactly, N·r·p = 2^22 exactly.
+        assert!(check(scrypt(1 << 16, 8, 8)));
+        assert!(!check(scrypt(1 << 16, 8, 9)));
+        assert!(!check(scrypt(1 << 16, 9, 1)));
+        assert!(check(scrypt(1 << 19, 1, 8)));
+        assert!(!check(scrypt(1 << 20, 1, 1)));
+    }
+
     #[test]
     fn costly_key_derivations_are_refused_before_any_work() {
         use pkcs8::pkcs5::pbes2::{Kdf, Pbkdf2Params, Pbkdf2Prf, ScryptParams};
