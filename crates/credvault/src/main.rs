@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "CREDVAULT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Once listening, write the bound address (e.g. `127.0.0.1:43567`) to this file, so that
+    /// a supervisor or test harness that asked for port 0 learns the port without reading logs.
+    #[arg(long, env = "CREDVAULT_ADDRESS_FILE")]
+    pub address_file: Option<PathBuf>,
     /// Base URL for links in responses (pagination); default http://<listen address>.
     #[arg(long, env = "CREDVAULT_PUBLIC_URL")]
     pub public_url: Option<String>,

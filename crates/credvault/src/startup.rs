@@ -253,6 +253,16 @@ async fn bootstrap_owner(data_dir: &Path, store: &dyn Store, keyring: &Keyring) 
     Ok(())
 }
 
+/// Writes the address whole (a temporary file renamed into place), so that a reader polling
+/// for the file never sees half of it.
+fn write_address_file(path: &std::path::Path, local: std::net::SocketAddr) -> Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    std::fs::write(&partial, local.to_string())
+        .and_then(|()| std::fs::rename(&partial, path))
+        .with_context(|| format!("cannot write the address file {}", path.display()))
+}
+
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("cannot listen for SIGTERM");
@@ -297,6 +307,9 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     };
     let limits = connection_limits(&args);
     tracing::info!("listening on http://{local}");
+    if let Some(path) = &args.address_file {
+        write_address_file(path, local)?;
+    }
     connections::serve(
         listener,
         credvault_api::router(state),
