@@ -97,7 +97,7 @@ impl Caller {
             return Ok(Some(Role::TeamAdmin));
         }
         let role = state.store.get_membership(team_id, self.user.id).await?;
-        Ok(role.as_deref().and_then(Role::parse))
+        Ok(role)
     }
 
     /// The team and the caller's role in it; 404 when it does not exist or the caller is not a
@@ -111,10 +111,7 @@ impl Caller {
             .ok_or_else(not_found)?;
         let role = match self.is_admin() {
             true => Role::TeamAdmin,
-            false => role
-                .as_deref()
-                .and_then(Role::parse)
-                .ok_or_else(not_found)?,
+            false => role.ok_or_else(not_found)?,
         };
         Ok((team, role))
     }

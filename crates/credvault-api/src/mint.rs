@@ -64,8 +64,7 @@ fn authorize(ctx: &MintContext) -> ApiResult<()> {
         return Ok(());
     }
     let c = &ctx.credential;
-    let access = ReadAccess::parse(&c.read_access).unwrap_or(ReadAccess::Team);
-    let related = |m: &&credvault_store::Membership| match access {
+    let related = |m: &&credvault_store::Membership| match c.read_access {
         _ if m.team_id == c.team_id => true,
         ReadAccess::Global => true,
         ReadAccess::SpecificTeams => c.shared_team_slugs.contains(&m.team_slug),
@@ -75,7 +74,7 @@ fn authorize(ctx: &MintContext) -> ApiResult<()> {
         .memberships
         .iter()
         .filter(related)
-        .filter_map(|m| Role::parse(&m.role))
+        .map(|m| m.role)
         .collect();
     if roles.iter().any(|r| *r >= Role::Editor) {
         Ok(())
@@ -172,7 +171,7 @@ pub async fn token(
     };
     authorize(&ctx)?;
     let live = ctx.credential;
-    if live.mode != Mode::Jwt.as_str() {
+    if live.mode != Mode::Jwt {
         return Err(ApiError::invalid(
             "mode",
             format!(
@@ -288,7 +287,7 @@ pub async fn jwks(
     let id = path_id(&raw_id, "credential")?;
     let (view, _) = visible(&state, &caller, id).await?;
     let row = view.credential;
-    if row.mode != Mode::Jwt.as_str() {
+    if row.mode != Mode::Jwt {
         return Err(ApiError::invalid(
             "mode",
             format!(

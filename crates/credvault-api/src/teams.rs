@@ -85,7 +85,7 @@ pub async fn invite_member(
         .ok_or_else(|| ApiError::invalid("user_id", format!("no user with id {user_id}")))?;
     state
         .store
-        .set_membership(team.id, user.id, new_role.as_str())
+        .set_membership(team.id, user.id, new_role)
         .await?;
     let mut out = user_json(&user);
     out["role"] = json!(new_role.as_str());

@@ -66,6 +66,12 @@ impl ReadAccess {
     }
 }
 
+impl fmt::Display for ReadAccess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The kind of credential (Tines' `mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -110,6 +116,12 @@ impl Mode {
     /// Modes whose fields credvault validates and stores; the rest are refused.
     pub fn is_supported(self) -> bool {
         matches!(self, Mode::Text | Mode::Jwt)
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

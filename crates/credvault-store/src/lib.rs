@@ -1,18 +1,19 @@
 //! credvault's storage: the [`Store`] trait that the API works against, and its SQLite and
 //! PostgreSQL implementations. The statements both dialects read alike are written once
-//! (`sql.rs`, with the row mapping in `rows.rs`); what differs stays in each backend's module.
+//! (`queries.rs`), and so is the reading of rows (`rows.rs`, against the `columns.rs` trait);
+//! each backend's module is one plain `impl Store` of short methods, plus what differs.
 //!
 //! The store is deliberately dumb: it keeps rows and enforces uniqueness, and never sees a
 //! secret in plain text (secrets arrive sealed by the caller).
 
 use async_trait::async_trait;
+use credvault_core::model::{Mode, ReadAccess, Role};
 
+mod columns;
 mod json_text;
-#[macro_use]
-mod rows;
-#[macro_use]
-mod sql;
 mod postgres;
+mod queries;
+mod rows;
 mod sqlite;
 pub use json_text::JsonText;
 pub use postgres::PgStore;
@@ -59,6 +60,17 @@ pub struct User {
     pub last_seen: Option<Millis>,
 }
 
+impl User {
+    /// The user as [`Store::deactivate_user`] leaves them.
+    fn deactivated(self, at: Millis) -> User {
+        User {
+            is_active: false,
+            updated_at: at,
+            ..self
+        }
+    }
+}
+
 /// What [`Store::deactivate_user`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Deactivation {
@@ -83,6 +95,17 @@ pub struct ApiKey {
     pub user_id: i64,
     pub name: String,
     pub created_at: Millis,
+}
+
+impl ApiKey {
+    fn new(id: i64, user_id: i64, name: &str, created_at: Millis) -> ApiKey {
+        ApiKey {
+            id,
+            user_id,
+            name: name.to_string(),
+            created_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -123,9 +146,9 @@ pub struct Credential {
     pub live_id: Option<i64>,
     pub name: String,
     pub slug: String,
-    pub mode: String,
+    pub mode: Mode,
     pub folder_id: Option<i64>,
-    pub read_access: String,
+    pub read_access: ReadAccess,
     pub shared_team_slugs: Vec<String>,
     pub description: String,
     pub metadata: JsonText,
@@ -151,9 +174,9 @@ pub struct NewCredential {
     pub live_id: Option<i64>,
     pub name: String,
     pub slug: String,
-    pub mode: String,
+    pub mode: Mode,
     pub folder_id: Option<i64>,
-    pub read_access: String,
+    pub read_access: ReadAccess,
     pub shared_team_slugs: Vec<String>,
     pub description: String,
     pub metadata: JsonText,
@@ -237,7 +260,7 @@ pub struct CredentialFilter {
 pub struct Membership {
     pub team_id: i64,
     pub team_slug: String,
-    pub role: String,
+    pub role: Role,
 }
 
 /// Everything a mint needs, read in one query: the API key's user and teams, and the live
@@ -300,13 +323,13 @@ pub trait Store: Send + Sync + 'static {
         &self,
         team_id: i64,
         user_id: i64,
-    ) -> Result<Option<(Team, Option<String>)>>;
+    ) -> Result<Option<(Team, Option<Role>)>>;
     async fn get_team_by_slug(&self, slug: &str) -> Result<Option<Team>>;
     /// All teams (`member` = None) or those `member` belongs to, by id.
     async fn list_teams(&self, member: Option<i64>, page: PageRequest) -> Result<Page<Team>>;
     /// Adds the user to the team with `role`, or changes the role if already a member.
-    async fn set_membership(&self, team_id: i64, user_id: i64, role: &str) -> Result<()>;
-    async fn get_membership(&self, team_id: i64, user_id: i64) -> Result<Option<String>>;
+    async fn set_membership(&self, team_id: i64, user_id: i64, role: Role) -> Result<()>;
+    async fn get_membership(&self, team_id: i64, user_id: i64) -> Result<Option<Role>>;
     /// Takes the user out of the team; false if they were not a member.
     async fn remove_membership(&self, team_id: i64, user_id: i64) -> Result<bool>;
 
@@ -340,7 +363,7 @@ pub trait Store: Send + Sync + 'static {
     /// Records that these credentials were used to mint at `at`.
     async fn mark_used(&self, ids: &[i64], at: Millis) -> Result<()>;
     /// Live credentials per mode, for metrics.
-    async fn count_credentials_by_mode(&self) -> Result<Vec<(String, i64)>>;
+    async fn count_credentials_by_mode(&self) -> Result<Vec<(Mode, i64)>>;
     /// The test credential attached to a live credential, if any.
     async fn get_test_credential(&self, live_id: i64) -> Result<Option<Credential>>;
     /// Attaches a test credential and turns `test_credential_enabled` on for its live

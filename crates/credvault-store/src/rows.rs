@@ -1,14 +1,23 @@
-//! What both SQL backends share: the columns each row type maps to, the view query and the
-//! JSON encoding of list-valued columns. The row readers are generated per backend by
-//! [`row_mappers!`] because sqlx's decoding traits are per database.
+//! What both SQL backends share besides the SQL text: the row mappers (written once against
+//! [`Columns`]), the binding of a new credential's values, the JSON encoding of list-valued
+//! columns and the mapping of database errors.
 
-use crate::{Conflict, Membership, Millis, StoreError};
+use credvault_core::model::{Mode, ReadAccess, Role};
+use sqlx::query::Query;
+use sqlx::{Database, Encode, Type};
+
+use crate::columns::Columns;
+use crate::{
+    Conflict, Credential, CredentialView, Folder, Membership, Millis, MintContext, NewCredential,
+    Owner, Result, StoreError, Team, User,
+};
 
 pub(crate) fn now() -> Millis {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as Millis)
-        .unwrap_or(0)
+        .map_or(0, |d| {
+            Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
+        })
 }
 
 pub(crate) fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
@@ -32,202 +41,211 @@ pub(crate) fn store_error(
     }
 }
 
-/// The caller's teams, from the `caller_teams` JSON array of `[team_id, slug, role]`.
-pub(crate) fn memberships(teams: Vec<(i64, String, String)>) -> Vec<Membership> {
-    teams
-        .into_iter()
-        .map(|(team_id, team_slug, role)| Membership {
-            team_id,
-            team_slug,
-            role,
-        })
-        .collect()
-}
-
-/// Every column of a credential plus its owner's name and its test credential's times.
-pub(crate) const VIEW_SELECT: &str = "SELECT c.*, u.first_name AS owner_first_name, \
-     u.last_name AS owner_last_name, u.email AS owner_email, \
-     t.created_at AS test_created_at, t.updated_at AS test_updated_at \
-     FROM credentials c LEFT JOIN users u ON u.id = c.owner_id \
-     LEFT JOIN credentials t ON t.live_id = c.id";
-
-/// The columns a new credential row is inserted with.
-pub(crate) const INSERT_COLUMNS: &str =
-    "uid, team_id, live_id, name, slug, mode, folder_id, read_access, \
-     shared_team_slugs, description, metadata, allowed_hosts, owner_id, expires_at, \
-     expiry_notifications_enabled, notification_recipient_ids, config, secret, created_at, \
-     updated_at";
-
-/// One new credential row; returns its id (the caller has the rest, see
-/// [`crate::NewCredential::into_stored`]). Numbered placeholders, which sqlx binds by number on
-/// both backends.
-pub(crate) static INSERT_ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let placeholders: Vec<String> = (1..=INSERT_COLUMNS.split(',').count())
-        .map(|n| format!("${n}"))
-        .collect();
-    format!(
-        "INSERT INTO credentials ({INSERT_COLUMNS}) VALUES ({}) RETURNING id",
-        placeholders.join(", ")
-    )
-});
-
-/// Binds a new credential's values in [`INSERT_COLUMNS`] order onto `$query`, borrowing the
+/// Binds a new credential's values in [`crate::queries::INSERT_COLUMNS`] order, borrowing the
 /// credential so that the caller still has it to answer with once the insert is done.
-macro_rules! bind_credential_values {
-    ($query:expr, $c:expr, $at:expr) => {{
-        let c = $c;
-        $query
-            .bind(c.uid.as_str())
-            .bind(c.team_id)
-            .bind(c.live_id)
-            .bind(c.name.as_str())
-            .bind(c.slug.as_str())
-            .bind(c.mode.as_str())
-            .bind(c.folder_id)
-            .bind(c.read_access.as_str())
-            .bind(json_text(&c.shared_team_slugs))
-            .bind(c.description.as_str())
-            .bind(json_text(&c.metadata))
-            .bind(json_text(&c.allowed_hosts))
-            .bind(c.owner_id)
-            .bind(c.expires_at)
-            .bind(c.expiry_notifications_enabled)
-            .bind(json_text(&c.notification_recipient_ids))
-            .bind(json_text(&c.config))
-            .bind(c.secret.as_slice())
-            .bind($at)
-            .bind($at)
-    }};
+pub(crate) fn bind_new_credential<'q, DB>(
+    query: Query<'q, DB, DB::Arguments>,
+    c: &NewCredential,
+    at: Millis,
+) -> Query<'q, DB, DB::Arguments>
+where
+    DB: Database,
+    for<'t> &'t str: Encode<'t, DB> + Type<DB>,
+    for<'t> &'t [u8]: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+{
+    query
+        .bind(c.uid.as_str())
+        .bind(c.team_id)
+        .bind(c.live_id)
+        .bind(c.name.as_str())
+        .bind(c.slug.as_str())
+        .bind(c.mode.as_str())
+        .bind(c.folder_id)
+        .bind(c.read_access.as_str())
+        .bind(json_text(&c.shared_team_slugs))
+        .bind(c.description.as_str())
+        .bind(c.metadata.as_str())
+        .bind(json_text(&c.allowed_hosts))
+        .bind(c.owner_id)
+        .bind(c.expires_at)
+        .bind(c.expiry_notifications_enabled)
+        .bind(json_text(&c.notification_recipient_ids))
+        .bind(c.config.as_str())
+        .bind(c.secret.as_slice())
+        .bind(at)
+        .bind(at)
 }
 
-/// The credential columns read into a `Credential`, written once for every row type
-/// (`$col`/`$json` are that row type's column readers).
-macro_rules! credential_fields {
-    ($row:expr, $col:ident, $json:ident) => {
-        Credential {
-            id: $col($row, "id")?,
-            uid: $col($row, "uid")?,
-            team_id: $col($row, "team_id")?,
-            live_id: $col($row, "live_id")?,
-            name: $col($row, "name")?,
-            slug: $col($row, "slug")?,
-            mode: $col($row, "mode")?,
-            folder_id: $col($row, "folder_id")?,
-            read_access: $col($row, "read_access")?,
-            shared_team_slugs: $json($row, "shared_team_slugs")?,
-            description: $col($row, "description")?,
-            metadata: $json::<$crate::JsonText>($row, "metadata")?,
-            allowed_hosts: $json($row, "allowed_hosts")?,
-            owner_id: $col($row, "owner_id")?,
-            expires_at: $col($row, "expires_at")?,
-            expiry_notifications_enabled: $col($row, "expiry_notifications_enabled")?,
-            notification_recipient_ids: $json($row, "notification_recipient_ids")?,
-            config: $json::<$crate::JsonText>($row, "config")?,
-            secret: $col($row, "secret")?,
-            test_credential_enabled: $col($row, "test_credential_enabled")?,
-            version: $col($row, "version")?,
-            last_used_at: $col($row, "last_used_at")?,
-            created_at: $col($row, "created_at")?,
-            updated_at: $col($row, "updated_at")?,
-        }
-    };
+pub(crate) fn user(row: &impl Columns) -> Result<User> {
+    Ok(User {
+        id: row.int("id")?,
+        email: row.text("email")?,
+        first_name: row.text("first_name")?,
+        last_name: row.text("last_name")?,
+        admin: row.flag("admin")?,
+        is_active: row.flag("is_active")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
+        last_seen: row.opt_int("last_seen")?,
+    })
 }
 
-/// The caller, their teams and the credential, from one row of the mint query, for every row
-/// type (as [`credential_fields!`]).
-macro_rules! mint_context_fields {
-    ($row:expr, $col:ident, $json:ident) => {
-        MintContext {
-            key_hash: $col($row, "key_hash")?,
-            caller_id: $col($row, "caller_id")?,
-            caller_admin: $col($row, "caller_admin")?,
-            memberships: memberships($json::<Vec<(i64, String, String)>>($row, "caller_teams")?),
-            credential: credential_fields!($row, $col, $json),
-        }
-    };
+pub(crate) fn team(row: &impl Columns) -> Result<Team> {
+    Ok(Team {
+        id: row.int("id")?,
+        name: row.text("name")?,
+        slug: row.text("slug")?,
+        created_at: row.int("created_at")?,
+    })
 }
 
-/// `col`, `json_col` and the `*_from_row` readers for one sqlx row type. The invoking module
-/// provides `db_error`.
-macro_rules! row_mappers {
-    ($row:ty, $db:ty) => {
-        /// One column of a row, with decoding failures as store errors.
-        fn col<'r, T>(row: &'r $row, name: &str) -> Result<T>
-        where
-            T: sqlx::Decode<'r, $db> + sqlx::Type<$db>,
-        {
-            row.try_get(name).map_err(db_error)
-        }
-
-        fn json_col<T: serde::de::DeserializeOwned>(row: &$row, name: &str) -> Result<T> {
-            let text: String = col(row, name)?;
-            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
-        }
-
-        fn user_from_row(row: &$row) -> Result<User> {
-            Ok(User {
-                id: col(row, "id")?,
-                email: col(row, "email")?,
-                first_name: col(row, "first_name")?,
-                last_name: col(row, "last_name")?,
-                admin: col(row, "admin")?,
-                is_active: col(row, "is_active")?,
-                created_at: col(row, "created_at")?,
-                updated_at: col(row, "updated_at")?,
-                last_seen: col(row, "last_seen")?,
-            })
-        }
-
-        fn team_from_row(row: &$row) -> Result<Team> {
-            Ok(Team {
-                id: col(row, "id")?,
-                name: col(row, "name")?,
-                slug: col(row, "slug")?,
-                created_at: col(row, "created_at")?,
-            })
-        }
-
-        fn folder_from_row(row: &$row) -> Result<Folder> {
-            Ok(Folder {
-                id: col(row, "id")?,
-                team_id: col(row, "team_id")?,
-                name: col(row, "name")?,
-                content_type: col(row, "content_type")?,
-                parent_folder_id: col(row, "parent_folder_id")?,
-                created_at: col(row, "created_at")?,
-                size: col(row, "size")?,
-            })
-        }
-
-        fn credential_from_row(row: &$row) -> Result<Credential> {
-            Ok(credential_fields!(row, col, json_col))
-        }
-
-        fn view_from_row(row: &$row) -> Result<CredentialView> {
-            let credential = credential_from_row(row)?;
-            let owner = match col::<Option<String>>(row, "owner_email")? {
-                Some(email) => Some(Owner {
-                    id: credential.owner_id,
-                    first_name: col(row, "owner_first_name")?,
-                    last_name: col(row, "owner_last_name")?,
-                    email,
-                }),
-                None => None,
-            };
-            let test_times = match col::<Option<Millis>>(row, "test_created_at")? {
-                Some(created) => Some((created, col(row, "test_updated_at")?)),
-                None => None,
-            };
-            Ok(CredentialView {
-                credential,
-                owner,
-                test_times,
-            })
-        }
-
-        /// The caller, their teams and the credential, from one row of the mint query.
-        fn mint_context_from_row(row: &$row) -> Result<MintContext> {
-            Ok(mint_context_fields!(row, col, json_col))
-        }
+/// A team row with the `role` column of a LEFT JOIN on the caller's membership.
+pub(crate) fn team_with_role(row: &impl Columns) -> Result<(Team, Option<Role>)> {
+    let role = match row.opt_text("role")? {
+        Some(role) => Some(role_named(&role)?),
+        None => None,
     };
+    Ok((team(row)?, role))
+}
+
+pub(crate) fn role_named(text: &str) -> Result<Role> {
+    Role::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown role {text:?}")))
+}
+
+pub(crate) fn folder(row: &impl Columns) -> Result<Folder> {
+    Ok(Folder {
+        id: row.int("id")?,
+        team_id: row.int("team_id")?,
+        name: row.text("name")?,
+        content_type: row.text("content_type")?,
+        parent_folder_id: row.opt_int("parent_folder_id")?,
+        created_at: row.int("created_at")?,
+        size: row.int("size")?,
+    })
+}
+
+pub(crate) fn credential(row: &impl Columns) -> Result<Credential> {
+    Ok(Credential {
+        id: row.int("id")?,
+        uid: row.text("uid")?,
+        team_id: row.int("team_id")?,
+        live_id: row.opt_int("live_id")?,
+        name: row.text("name")?,
+        slug: row.text("slug")?,
+        mode: row.named("mode", Mode::parse)?,
+        folder_id: row.opt_int("folder_id")?,
+        read_access: row.named("read_access", ReadAccess::parse)?,
+        shared_team_slugs: row.json("shared_team_slugs")?,
+        description: row.text("description")?,
+        metadata: row.json("metadata")?,
+        allowed_hosts: row.json("allowed_hosts")?,
+        owner_id: row.int("owner_id")?,
+        expires_at: row.opt_int("expires_at")?,
+        expiry_notifications_enabled: row.flag("expiry_notifications_enabled")?,
+        notification_recipient_ids: row.json("notification_recipient_ids")?,
+        config: row.json("config")?,
+        secret: row.blob("secret")?,
+        test_credential_enabled: row.flag("test_credential_enabled")?,
+        version: row.int("version")?,
+        last_used_at: row.opt_int("last_used_at")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
+    })
+}
+
+/// A row of [`crate::queries::VIEW_SELECT`]: the credential, its owner's name and its test
+/// credential's times.
+pub(crate) fn credential_view(row: &impl Columns) -> Result<CredentialView> {
+    let credential = credential(row)?;
+    let owner = match row.opt_text("owner_email")? {
+        Some(email) => Some(Owner {
+            id: credential.owner_id,
+            first_name: row.text("owner_first_name")?,
+            last_name: row.text("owner_last_name")?,
+            email,
+        }),
+        None => None,
+    };
+    let test_times = match row.opt_int("test_created_at")? {
+        Some(created) => Some((created, row.int("test_updated_at")?)),
+        None => None,
+    };
+    Ok(CredentialView {
+        credential,
+        owner,
+        test_times,
+    })
+}
+
+/// The caller, their teams and the credential, from one row of a backend's mint query;
+/// `caller_teams` is a JSON array of `[team_id, slug, role]`.
+pub(crate) fn mint_context(row: &impl Columns) -> Result<MintContext> {
+    let teams: Vec<(i64, String, String)> = row.json("caller_teams")?;
+    let memberships = teams
+        .into_iter()
+        .map(|(team_id, team_slug, role)| {
+            Ok(Membership {
+                team_id,
+                team_slug,
+                role: role_named(&role)?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(MintContext {
+        key_hash: row.blob("key_hash")?,
+        caller_id: row.int("caller_id")?,
+        caller_admin: row.flag("caller_admin")?,
+        memberships,
+        credential: credential(row)?,
+    })
+}
+
+/// A row of [`crate::queries::FIND_API_KEY`]: the key's hash and its user.
+pub(crate) fn key_and_user(row: &impl Columns) -> Result<(Vec<u8>, User)> {
+    Ok((row.blob("key_hash")?, user(row)?))
+}
+
+/// A row of [`crate::queries::COUNT_CREDENTIALS_BY_MODE`].
+pub(crate) fn mode_count(row: &impl Columns) -> Result<(Mode, i64)> {
+    Ok((row.named("mode", Mode::parse)?, row.int("n")?))
+}
+
+/// Binds [`crate::queries::UPDATE_CREDENTIAL`]'s values: every mutable column, then the id
+/// and the version the caller read.
+pub(crate) fn bind_update<'q, DB>(
+    query: Query<'q, DB, DB::Arguments>,
+    c: &Credential,
+    at: Millis,
+) -> Query<'q, DB, DB::Arguments>
+where
+    DB: Database,
+    for<'t> &'t str: Encode<'t, DB> + Type<DB>,
+    for<'t> &'t [u8]: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
+    for<'t> bool: Encode<'t, DB> + Type<DB>,
+{
+    query
+        .bind(c.name.as_str())
+        .bind(c.slug.as_str())
+        .bind(c.folder_id)
+        .bind(c.read_access.as_str())
+        .bind(json_text(&c.shared_team_slugs))
+        .bind(c.description.as_str())
+        .bind(c.metadata.as_str())
+        .bind(json_text(&c.allowed_hosts))
+        .bind(c.expires_at)
+        .bind(c.expiry_notifications_enabled)
+        .bind(json_text(&c.notification_recipient_ids))
+        .bind(c.config.as_str())
+        .bind(c.secret.as_slice())
+        .bind(c.test_credential_enabled)
+        .bind(at)
+        .bind(c.id)
+        .bind(c.version)
 }

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use credvault_core::model::{Mode, ReadAccess, Role};
 use credvault_store::{
     Conflict, Credential, CredentialFilter, CredentialView, Folder, Membership, Millis,
     NewCredential, NewFolder, NewUser, Owner, Page, PageRequest, PgStore, SqliteStore, Store,
@@ -223,9 +224,9 @@ fn cred(uid: &str, team_id: i64, owner_id: i64, slug: &str) -> NewCredential {
         live_id: None,
         name: format!("Name of {slug}"),
         slug: slug.to_string(),
-        mode: "text".to_string(),
+        mode: Mode::Text,
         folder_id: None,
-        read_access: "TEAM".to_string(),
+        read_access: ReadAccess::Team,
         shared_team_slugs: vec![],
         description: String::new(),
         metadata: json!({}).into(),
@@ -247,9 +248,9 @@ fn full_cred(uid: &str, team_id: i64, owner_id: i64, folder_id: Option<i64>) -> 
         live_id: None,
         name: "Stripe API key (prod) ✓".to_string(),
         slug: "stripe_api_key_prod".to_string(),
-        mode: "jwt".to_string(),
+        mode: Mode::Jwt,
         folder_id,
-        read_access: "SPECIFIC_TEAMS".to_string(),
+        read_access: ReadAccess::SpecificTeams,
         shared_team_slugs: vec!["platform-eng".to_string(), "security".to_string()],
         description: "line one\nline 'two' \"quoted\" ünïcode 🔑 %_\\".to_string(),
         metadata: json!({
@@ -287,7 +288,7 @@ fn test_cred(uid: &str, live: &Credential) -> NewCredential {
         slug: live.slug.clone(),
         mode: live.mode.clone(),
         folder_id: live.folder_id,
-        read_access: live.read_access.clone(),
+        read_access: live.read_access,
         shared_team_slugs: live.shared_team_slugs.clone(),
         description: live.description.clone(),
         metadata: json!({"environment": "test"}).into(),
@@ -312,7 +313,7 @@ fn inserted(new: &NewCredential, id: i64, at: Millis) -> Credential {
         slug: new.slug.clone(),
         mode: new.mode.clone(),
         folder_id: new.folder_id,
-        read_access: new.read_access.clone(),
+        read_access: new.read_access,
         shared_team_slugs: new.shared_team_slugs.clone(),
         description: new.description.clone(),
         metadata: new.metadata.clone(),
@@ -808,26 +809,30 @@ async fn check_teams(b: &str, s: &S) {
         "{b}: get_membership, none"
     );
 
-    s.set_membership(sec.id, ada.id, "MEMBER").await.unwrap();
+    s.set_membership(sec.id, ada.id, Role::Editor)
+        .await
+        .unwrap();
     assert_eq!(
         s.get_membership(sec.id, ada.id).await.unwrap(),
-        Some("MEMBER".into()),
+        Some(Role::Editor),
         "{b}: get_membership"
     );
     assert_eq!(
         s.get_team_with_role(sec.id, ada.id).await.unwrap(),
-        Some((sec.clone(), Some("MEMBER".into()))),
+        Some((sec.clone(), Some(Role::Editor))),
         "{b}: get_team_with_role, member"
     );
-    s.set_membership(sec.id, ada.id, "ADMIN").await.unwrap();
+    s.set_membership(sec.id, ada.id, Role::TeamAdmin)
+        .await
+        .unwrap();
     assert_eq!(
         s.get_membership(sec.id, ada.id).await.unwrap(),
-        Some("ADMIN".into()),
+        Some(Role::TeamAdmin),
         "{b}: set_membership changes the role"
     );
     assert_eq!(
         s.get_team_with_role(sec.id, ada.id).await.unwrap(),
-        Some((sec.clone(), Some("ADMIN".into()))),
+        Some((sec.clone(), Some(Role::TeamAdmin))),
         "{b}: get_team_with_role after the change"
     );
     assert_eq!(
@@ -841,11 +846,15 @@ async fn check_teams(b: &str, s: &S) {
         "{b}: another member's role is not shown"
     );
 
-    s.set_membership(plat.id, ada.id, "VIEWER").await.unwrap();
-    s.set_membership(plat.id, bob.id, "EDITOR").await.unwrap();
+    s.set_membership(plat.id, ada.id, Role::Viewer)
+        .await
+        .unwrap();
+    s.set_membership(plat.id, bob.id, Role::Editor)
+        .await
+        .unwrap();
     assert_eq!(
         s.get_team_with_role(plat.id, bob.id).await.unwrap(),
-        Some((plat.clone(), Some("EDITOR".into()))),
+        Some((plat.clone(), Some(Role::Editor))),
         "{b}: bob in platform"
     );
 
@@ -912,7 +921,9 @@ async fn check_folders(b: &str, s: &S) {
     let bob = user(s, "bob@example.com", false).await;
     let sec = team(s, "Security", "security").await;
     let plat = team(s, "Platform", "platform").await;
-    s.set_membership(sec.id, ada.id, "MEMBER").await.unwrap();
+    s.set_membership(sec.id, ada.id, Role::Editor)
+        .await
+        .unwrap();
 
     let before = now_ms();
     let f1 = s
@@ -1194,8 +1205,12 @@ async fn check_credential_lists(b: &str, s: &S) {
     let sec = team(s, "Security", "security").await;
     let plat = team(s, "Platform", "platform").await;
     let lone = team(s, "Lone", "lone").await;
-    s.set_membership(sec.id, ada.id, "MEMBER").await.unwrap();
-    s.set_membership(plat.id, bob.id, "MEMBER").await.unwrap();
+    s.set_membership(sec.id, ada.id, Role::Editor)
+        .await
+        .unwrap();
+    s.set_membership(plat.id, bob.id, Role::Editor)
+        .await
+        .unwrap();
     let f1 = folder(s, sec.id, "Sec folder", None).await;
     let f2 = folder(s, plat.id, "Plat folder", None).await;
 
@@ -1453,7 +1468,7 @@ async fn check_credential_updates(b: &str, s: &S) {
     edit.name = "Renamed".into();
     edit.slug = "renamed".into();
     edit.folder_id = None;
-    edit.read_access = "TEAM".into();
+    edit.read_access = ReadAccess::Team;
     edit.shared_team_slugs = vec![];
     edit.description = "new description".into();
     edit.metadata = json!({"b": 2, "a": [1]}).into();
@@ -1466,7 +1481,7 @@ async fn check_credential_updates(b: &str, s: &S) {
     edit.test_credential_enabled = true;
     // Columns update_credential does not write: these changes are ignored.
     edit.uid = "changed-uid".into();
-    edit.mode = "text".into();
+    edit.mode = Mode::Text;
     edit.owner_id = bob.id;
     edit.last_used_at = Some(5);
     edit.created_at = 5;
@@ -1768,8 +1783,12 @@ async fn check_mint_context(b: &str, s: &S) {
     let sec = team(s, "Security", "security").await;
     let plat = team(s, "Platform", "platform-eng").await;
     // Joined in the opposite order of the team ids.
-    s.set_membership(plat.id, bob.id, "ADMIN").await.unwrap();
-    s.set_membership(sec.id, bob.id, "MEMBER").await.unwrap();
+    s.set_membership(plat.id, bob.id, Role::TeamAdmin)
+        .await
+        .unwrap();
+    s.set_membership(sec.id, bob.id, Role::Editor)
+        .await
+        .unwrap();
     let (h_ada, h_bob, h_revoked) = (
         b"ada-key-hash".to_vec(),
         b"bob-key-hash".to_vec(),
@@ -1815,12 +1834,12 @@ async fn check_mint_context(b: &str, s: &S) {
                 Membership {
                     team_id: sec.id,
                     team_slug: "security".into(),
-                    role: "MEMBER".into()
+                    role: Role::Editor
                 },
                 Membership {
                     team_id: plat.id,
                     team_slug: "platform-eng".into(),
-                    role: "ADMIN".into()
+                    role: Role::TeamAdmin
                 },
             ]
         ),
@@ -1991,15 +2010,15 @@ async fn check_count_by_mode(b: &str, s: &S) {
     let ada = user(s, "ada@example.com", false).await;
     let sec = team(s, "Security", "security").await;
     let plat = team(s, "Platform", "platform").await;
-    let mode = |uid: &str, team_id, slug: &str, mode: &str| NewCredential {
-        mode: mode.to_string(),
+    let mode = |uid: &str, team_id, slug: &str, mode: Mode| NewCredential {
+        mode,
         ..cred(uid, team_id, ada.id, slug)
     };
-    let j1 = create(b, s, mode("j1", sec.id, "j1", "jwt")).await;
-    create(b, s, mode("j2", plat.id, "j1", "jwt")).await;
-    create(b, s, mode("t1", sec.id, "t1", "text")).await;
-    create(b, s, mode("a1", sec.id, "a1", "aws")).await;
-    let gone = create(b, s, mode("m1", sec.id, "m1", "mtls")).await;
+    let j1 = create(b, s, mode("j1", sec.id, "j1", Mode::Jwt)).await;
+    create(b, s, mode("j2", plat.id, "j1", Mode::Jwt)).await;
+    create(b, s, mode("t1", sec.id, "t1", Mode::Text)).await;
+    create(b, s, mode("a1", sec.id, "a1", Mode::Aws)).await;
+    let gone = create(b, s, mode("m1", sec.id, "m1", Mode::Mtls)).await;
     // Test credentials and deleted credentials are not counted.
     s.attach_test_credential(test_cred("j1-test", &j1))
         .await
@@ -2007,11 +2026,7 @@ async fn check_count_by_mode(b: &str, s: &S) {
     assert!(s.delete_credential(gone.id).await.unwrap(), "{b}: delete");
     assert_eq!(
         s.count_credentials_by_mode().await.unwrap(),
-        vec![
-            ("aws".to_string(), 1),
-            ("jwt".to_string(), 2),
-            ("text".to_string(), 1)
-        ],
+        vec![(Mode::Aws, 1), (Mode::Jwt, 2), (Mode::Text, 1)],
         "{b}: count_credentials_by_mode, by mode"
     );
 }
@@ -2303,7 +2318,9 @@ async fn removing_members() {
 async fn check_remove_membership(b: &str, s: &S) {
     let ada = user(s, "ada@example.com", false).await;
     let sec = team(s, "Security", "security").await;
-    s.set_membership(sec.id, ada.id, "EDITOR").await.unwrap();
+    s.set_membership(sec.id, ada.id, Role::Editor)
+        .await
+        .unwrap();
     assert!(s.remove_membership(sec.id, ada.id).await.unwrap(), "{b}");
     assert_eq!(s.get_membership(sec.id, ada.id).await.unwrap(), None, "{b}");
     assert!(!s.remove_membership(sec.id, ada.id).await.unwrap(), "{b}");

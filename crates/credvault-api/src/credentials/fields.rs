@@ -77,12 +77,7 @@ impl Common {
             name: c.name.clone(),
             slug: c.slug.clone(),
             folder_id: c.folder_id,
-            read_access: ReadAccess::parse(&c.read_access).ok_or_else(|| {
-                ApiError::Internal(format!(
-                    "credential {} has read_access {:?}",
-                    c.id, c.read_access
-                ))
-            })?,
+            read_access: c.read_access,
             shared_team_slugs: c.shared_team_slugs.clone(),
             description: c.description.clone(),
             metadata: c.metadata.parse().map_err(|e| {
@@ -99,7 +94,7 @@ impl Common {
         c.name = self.name;
         c.slug = self.slug;
         c.folder_id = self.folder_id;
-        c.read_access = self.read_access.as_str().to_string();
+        c.read_access = self.read_access;
         c.shared_team_slugs = self.shared_team_slugs;
         c.description = self.description;
         c.metadata = JsonText::of(&self.metadata);
@@ -314,11 +309,7 @@ async fn check_recipients(ctx: &Context<'_>, ids: &[i64]) -> ApiResult<()> {
             .store
             .get_membership(ctx.team_id, *user_id)
             .await?;
-        if role
-            .as_deref()
-            .and_then(Role::parse)
-            .is_none_or(|r| r < Role::Editor)
-        {
+        if role.is_none_or(|r| r < Role::Editor) {
             return Err(ApiError::invalid(
                 RECIPIENTS,
                 format!(

@@ -77,10 +77,10 @@ fn render(view: &CredentialView) -> Box<RawValue> {
     let head = json!({
         "id": c.id,
         "name": c.name,
-        "mode": c.mode,
+        "mode": c.mode.as_str(),
         "team_id": c.team_id,
         "folder_id": c.folder_id,
-        "read_access": c.read_access,
+        "read_access": c.read_access.as_str(),
         "shared_team_slugs": c.shared_team_slugs,
         "description": c.description,
         "slug": c.slug,
@@ -245,9 +245,9 @@ pub async fn create(
             live_id: None,
             name: common.name,
             slug: common.slug,
-            mode: mode.as_str().to_string(),
+            mode,
             folder_id: common.folder_id,
-            read_access: common.read_access.as_str().to_string(),
+            read_access: common.read_access,
             shared_team_slugs: common.shared_team_slugs,
             description: common.description,
             metadata: JsonText::of(&common.metadata),
@@ -292,7 +292,7 @@ async fn attach_test_credential(
         Role::Editor,
         "attach a test credential to this credential",
     )?;
-    if live.mode != mode.as_str() {
+    if live.mode != mode {
         return Err(ApiError::invalid(
             "mode",
             format!(
@@ -319,9 +319,9 @@ async fn attach_test_credential(
             live_id: Some(live.id),
             slug: slugify(&name),
             name,
-            mode: live.mode.clone(),
+            mode: live.mode,
             folder_id: live.folder_id,
-            read_access: live.read_access.clone(),
+            read_access: live.read_access,
             shared_team_slugs: live.shared_team_slugs.clone(),
             description: live.description.clone(),
             metadata: JsonText::of(&metadata),
@@ -398,7 +398,7 @@ pub async fn update(
         let (view, role) = visible(&state, &caller, id).await?;
         require_role(role, Role::Editor, "update credentials of this team")?;
         let live = view.credential;
-        if live.mode != mode.as_str() {
+        if live.mode != mode {
             return Err(ApiError::invalid(
                 "mode",
                 format!(

@@ -14,15 +14,21 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{ConnectOptions, Connection, Row};
+use sqlx::{ConnectOptions, Connection};
 
-use crate::rows::{json_text, memberships, now, store_error, INSERT_ONE, VIEW_SELECT};
-use crate::*;
+use credvault_core::model::{Mode, Role};
+
+use crate::columns::Columns;
+use crate::queries as q;
+use crate::rows::{self, bind_new_credential, now, store_error};
+use crate::{
+    ApiKey, Conflict, Credential, CredentialFilter, CredentialView, Deactivation, Folder, Millis,
+    MintContext, NewCredential, NewFolder, NewUser, Page, PageRequest, Result, Store, StoreError,
+    Team, User,
+};
 
 pub struct PgStore {
-    // One pool under two names, for the statements shared with SQLite (see `sql.rs`).
-    reader: PgPool,
-    writer: PgPool,
+    pool: PgPool,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -44,8 +50,6 @@ fn db_error(e: sqlx::Error) -> StoreError {
     })
 }
 
-row_mappers!(PgRow, sqlx::Postgres);
-
 const MINT_CONTEXT_SQL: &str = "SELECT k.key_hash, u.id AS caller_id, \
        u.admin AS caller_admin, \
        COALESCE((SELECT json_agg(json_build_array(m.team_id, t.slug, m.role))::TEXT \
@@ -56,19 +60,14 @@ const MINT_CONTEXT_SQL: &str = "SELECT k.key_hash, u.id AS caller_id, \
      JOIN credentials c ON c.id = $2 AND c.live_id IS NULL \
      WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.is_active";
 
-fn bind_new_credential<'q>(
-    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    c: &'q NewCredential,
-    at: Millis,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    bind_credential_values!(query, c, at)
-}
+/// The active admins, their rows locked until the transaction ends, so that two admins
+/// deactivating each other take turns and the second sees the first's change.
+const ACTIVE_ADMINS_LOCKED: &str =
+    "SELECT id FROM users WHERE admin AND is_active ORDER BY id FOR UPDATE";
+
+const MARK_USED: &str = "UPDATE credentials SET last_used_at = $1 WHERE id = ANY($2)";
 
 impl PgStore {
-    const BEGIN_WRITE: &str = "BEGIN";
-    /// Appended to a SELECT in a write transaction to lock the rows it reads.
-    const LOCK_ROWS: &str = " FOR UPDATE";
-
     /// Connects to a `postgres://` URL with at most `pool_size` connections and runs the
     /// embedded migrations (concurrent starts are safe: the migrator takes an advisory lock).
     pub async fn open(url: &str, pool_size: u32) -> Result<PgStore> {
@@ -107,49 +106,429 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
-        Ok(PgStore {
-            reader: pool.clone(),
-            writer: pool,
-        })
+        Ok(PgStore { pool })
     }
 }
 
-impl_store!(PgStore, PgRow, {
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query(q::PING)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
     async fn close(&self) {
-        self.writer.close().await;
+        self.pool.close().await;
+    }
+
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar(q::GET_META)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn insert_meta(&self, key: &str, value: &[u8]) -> Result<bool> {
+        let done = sqlx::query(q::INSERT_META)
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn count_users(&self) -> Result<i64> {
+        sqlx::query_scalar(q::COUNT_USERS)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        let at = now();
+        let row = sqlx::query(q::INSERT_USER)
+            .bind(user.email)
+            .bind(user.first_name)
+            .bind(user.last_name)
+            .bind(user.admin)
+            .bind(at)
+            .bind(at)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows::user(&row)
+    }
+
+    async fn get_user(&self, id: i64) -> Result<Option<User>> {
+        let row = sqlx::query(q::GET_USER)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {
+        let found = sqlx::query(q::LIST_USERS)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let total = self.count_users().await?;
+        let items = found.iter().map(rows::user).collect::<Result<_>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn touch_user(&self, id: i64, at: Millis) -> Result<()> {
+        sqlx::query(q::TOUCH_USER)
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn deactivate_user(&self, id: i64, at: Millis) -> Result<Deactivation> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let admins: Vec<i64> = sqlx::query_scalar(ACTIVE_ADMINS_LOCKED)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let row = sqlx::query(q::GET_USER)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let Some(user) = row.as_ref().map(rows::user).transpose()? else {
+            return Ok(Deactivation::NotFound);
+        };
+        if !user.is_active {
+            return Ok(Deactivation::Done(user));
+        }
+        if admins == [id] {
+            return Ok(Deactivation::LastAdmin);
+        }
+        sqlx::query(q::DEACTIVATE_USER)
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Deactivation::Done(user.deactivated(at)))
+    }
+
+    async fn create_api_key(&self, user_id: i64, name: &str, key_hash: &[u8]) -> Result<ApiKey> {
+        let at = now();
+        let id: i64 = sqlx::query_scalar(q::INSERT_API_KEY)
+            .bind(user_id)
+            .bind(name)
+            .bind(key_hash)
+            .bind(at)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(ApiKey::new(id, user_id, name, at))
+    }
+
+    async fn find_api_key(&self, key_hash: &[u8]) -> Result<Option<(Vec<u8>, User)>> {
+        let row = sqlx::query(q::FIND_API_KEY)
+            .bind(key_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::key_and_user).transpose()
+    }
+
+    async fn revoke_api_key(&self, user_id: i64, key_id: i64) -> Result<bool> {
+        let done = sqlx::query(q::REVOKE_API_KEY)
+            .bind(now())
+            .bind(key_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_team(&self, name: &str, slug: &str) -> Result<Team> {
+        let row = sqlx::query(q::INSERT_TEAM)
+            .bind(name)
+            .bind(slug)
+            .bind(now())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows::team(&row)
+    }
+
+    async fn get_team(&self, id: i64) -> Result<Option<Team>> {
+        let row = sqlx::query(q::GET_TEAM)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::team).transpose()
+    }
+
+    async fn get_team_with_role(
+        &self,
+        team_id: i64,
+        user_id: i64,
+    ) -> Result<Option<(Team, Option<Role>)>> {
+        let row = sqlx::query(q::GET_TEAM_WITH_ROLE)
+            .bind(user_id)
+            .bind(team_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::team_with_role).transpose()
+    }
+
+    async fn get_team_by_slug(&self, slug: &str) -> Result<Option<Team>> {
+        let row = sqlx::query(q::GET_TEAM_BY_SLUG)
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::team).transpose()
+    }
+
+    async fn list_teams(&self, member: Option<i64>, page: PageRequest) -> Result<Page<Team>> {
+        let (found, total): (Vec<PgRow>, i64) = if let Some(user_id) = member {
+            let found = sqlx::query(q::LIST_MEMBER_TEAMS)
+                .bind(user_id)
+                .bind(page.limit)
+                .bind(page.offset)
+                .fetch_all(&self.pool);
+            let total = sqlx::query_scalar(q::COUNT_MEMBER_TEAMS)
+                .bind(user_id)
+                .fetch_one(&self.pool);
+            (
+                found.await.map_err(db_error)?,
+                total.await.map_err(db_error)?,
+            )
+        } else {
+            let found = sqlx::query(q::LIST_TEAMS)
+                .bind(page.limit)
+                .bind(page.offset)
+                .fetch_all(&self.pool);
+            let total = sqlx::query_scalar(q::COUNT_TEAMS).fetch_one(&self.pool);
+            (
+                found.await.map_err(db_error)?,
+                total.await.map_err(db_error)?,
+            )
+        };
+        let items = found.iter().map(rows::team).collect::<Result<_>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn set_membership(&self, team_id: i64, user_id: i64, role: Role) -> Result<()> {
+        sqlx::query(q::SET_MEMBERSHIP)
+            .bind(team_id)
+            .bind(user_id)
+            .bind(role.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn get_membership(&self, team_id: i64, user_id: i64) -> Result<Option<Role>> {
+        let role: Option<String> = sqlx::query_scalar(q::GET_MEMBERSHIP)
+            .bind(team_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        role.as_deref().map(rows::role_named).transpose()
+    }
+
+    async fn remove_membership(&self, team_id: i64, user_id: i64) -> Result<bool> {
+        let done = sqlx::query(q::REMOVE_MEMBERSHIP)
+            .bind(team_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn create_folder(&self, folder: NewFolder) -> Result<Folder> {
+        let row = sqlx::query(q::INSERT_FOLDER)
+            .bind(folder.team_id)
+            .bind(folder.name)
+            .bind(folder.content_type)
+            .bind(folder.parent_folder_id)
+            .bind(now())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows::folder(&row)
+    }
+
+    async fn get_folder(&self, id: i64) -> Result<Option<Folder>> {
+        let row = sqlx::query(q::GET_FOLDER.as_str())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::folder).transpose()
+    }
+
+    async fn list_folders(
+        &self,
+        team_id: Option<i64>,
+        member: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Page<Folder>> {
+        let found = sqlx::query(q::LIST_FOLDERS.as_str())
+            .bind(team_id)
+            .bind(member)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let total: i64 = sqlx::query_scalar(q::COUNT_FOLDERS.as_str())
+            .bind(team_id)
+            .bind(member)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let items = found.iter().map(rows::folder).collect::<Result<_>>()?;
+        Ok(Page { items, total })
     }
 
     async fn create_credential(&self, credential: NewCredential) -> Result<Credential> {
         let at = now();
-        let insert = sqlx::query(sqlx::AssertSqlSafe(INSERT_ONE.as_str()));
-        let row = bind_new_credential(insert, &credential, at)
-            .fetch_one(&self.writer)
+        let insert = sqlx::query(q::INSERT_CREDENTIAL.as_str());
+        let id = bind_new_credential(insert, &credential, at)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?
+            .int("id")?;
+        Ok(credential.into_stored(id, at))
+    }
+
+    async fn get_credential_view(&self, id: i64) -> Result<Option<CredentialView>> {
+        let row = sqlx::query(q::GET_CREDENTIAL_VIEW.as_str())
+            .bind(id)
+            .fetch_optional(&self.pool)
             .await
             .map_err(db_error)?;
-        let id = col(&row, "id")?;
-        Ok(credential.into_stored(id, at))
+        row.as_ref().map(rows::credential_view).transpose()
+    }
+
+    async fn list_credentials(
+        &self,
+        filter: CredentialFilter,
+        page: PageRequest,
+    ) -> Result<Page<CredentialView>> {
+        let found = sqlx::query(q::LIST_CREDENTIALS.as_str())
+            .bind(filter.member)
+            .bind(filter.team_id)
+            .bind(filter.folder_id)
+            .bind(filter.restricted)
+            .bind(filter.unused)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let total: i64 = sqlx::query_scalar(q::COUNT_CREDENTIALS.as_str())
+            .bind(filter.member)
+            .bind(filter.team_id)
+            .bind(filter.folder_id)
+            .bind(filter.restricted)
+            .bind(filter.unused)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let items = found
+            .iter()
+            .map(rows::credential_view)
+            .collect::<Result<_>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn update_credential(&self, c: &Credential) -> Result<Option<Credential>> {
+        let row = rows::bind_update(sqlx::query(q::UPDATE_CREDENTIAL), c, now())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::credential).transpose()
+    }
+
+    async fn delete_credential(&self, id: i64) -> Result<bool> {
+        let done = sqlx::query(q::DELETE_CREDENTIAL)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn mint_context(&self, key_hash: &[u8], id: i64) -> Result<Option<MintContext>> {
         let row = sqlx::query(MINT_CONTEXT_SQL)
             .bind(key_hash)
             .bind(id)
-            .fetch_optional(&self.reader)
+            .fetch_optional(&self.pool)
             .await
             .map_err(db_error)?;
-        row.as_ref().map(mint_context_from_row).transpose()
+        row.as_ref().map(rows::mint_context).transpose()
     }
 
     async fn mark_used(&self, ids: &[i64], at: Millis) -> Result<()> {
-        sqlx::query(
-            "UPDATE credentials SET last_used_at = $1 \
-             WHERE id = ANY($2)",
-        )
-        .bind(at)
-        .bind(ids)
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
+        sqlx::query(MARK_USED)
+            .bind(at)
+            .bind(ids)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
         Ok(())
     }
-});
+
+    async fn count_credentials_by_mode(&self) -> Result<Vec<(Mode, i64)>> {
+        let found = sqlx::query(q::COUNT_CREDENTIALS_BY_MODE)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        found.iter().map(rows::mode_count).collect()
+    }
+
+    async fn get_test_credential(&self, live_id: i64) -> Result<Option<Credential>> {
+        let row = sqlx::query(q::GET_TEST_CREDENTIAL)
+            .bind(live_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::credential).transpose()
+    }
+
+    async fn attach_test_credential(&self, credential: NewCredential) -> Result<Credential> {
+        let at = now();
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let insert = sqlx::query(q::INSERT_CREDENTIAL.as_str());
+        let id: i64 = bind_new_credential(insert, &credential, at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .int("id")?;
+        sqlx::query(q::ENABLE_TEST_CREDENTIAL)
+            .bind(at)
+            .bind(credential.live_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(credential.into_stored(id, at))
+    }
+}

@@ -6,13 +6,12 @@
 //! after that transaction has committed, so an acknowledged create is as durable as before.
 
 use sqlx::sqlite::SqlitePool;
-use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{
-    bind_new_credential, db_error, now, SqliteStore, INSERT_COLUMNS, INSERT_ONE,
-    INSERT_PLACEHOLDERS,
-};
+use super::{db_error, SqliteStore, INSERT_PLACEHOLDERS};
+use crate::columns::Columns;
+use crate::queries::{INSERT_COLUMNS, INSERT_CREDENTIAL};
+use crate::rows::{bind_new_credential, now};
 use crate::{Credential, Millis, NewCredential, Result};
 
 /// Most rows written by one statement: 20 columns each stays far below SQLite's bound
@@ -78,6 +77,8 @@ async fn write_batch(
         .begin_with(SqliteStore::BEGIN_WRITE)
         .await
         .map_err(db_error)?;
+    // The statement's text depends only on the batch size, so sqlx's statement cache holds
+    // at most MAX_BATCH of them.
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for credential in credentials {
         query = bind_new_credential(query, credential, at);
@@ -85,8 +86,7 @@ async fn write_batch(
     let rows = query.fetch_all(&mut *tx).await.map_err(db_error)?;
     let mut ids: Vec<Option<(i64, Millis)>> = vec![None; credentials.len()];
     for row in &rows {
-        let id: i64 = row.try_get("id").map_err(db_error)?;
-        let uid: String = row.try_get("uid").map_err(db_error)?;
+        let (id, uid) = (row.int("id")?, row.text("uid")?);
         if let Some(i) = credentials.iter().position(|c| c.uid == uid) {
             ids[i] = Some((id, at));
         }
@@ -101,11 +101,11 @@ async fn insert_one(
     credential: NewCredential,
     at: Millis,
 ) -> Result<Credential> {
-    let insert = sqlx::query(sqlx::AssertSqlSafe(INSERT_ONE.as_str()));
-    let row = bind_new_credential(insert, &credential, at)
+    let insert = sqlx::query(INSERT_CREDENTIAL.as_str());
+    let id = bind_new_credential(insert, &credential, at)
         .fetch_one(writer)
         .await
-        .map_err(db_error)?;
-    let id: i64 = row.try_get("id").map_err(db_error)?;
+        .map_err(db_error)?
+        .int("id")?;
     Ok(credential.into_stored(id, at))
 }

@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::rows::memberships;
-use crate::{Credential, MintContext, Result, StoreError};
+use crate::columns::{corrupt, Columns};
+use crate::rows;
+use crate::{MintContext, Result, StoreError};
 
 /// Connections kept for reuse; more may be opened under a burst and are then dropped.
 const KEEP: usize = 4;
@@ -58,17 +59,35 @@ fn error(e: rusqlite::Error) -> StoreError {
     }
 }
 
-fn col<T: rusqlite::types::FromSql>(row: &Named, name: &str) -> Result<T> {
-    let index = *row
-        .columns
-        .get(name)
-        .ok_or_else(|| StoreError::Corrupt(format!("no column {name}")))?;
-    row.row.get(index).map_err(error)
+impl Named<'_> {
+    fn get<T: rusqlite::types::FromSql>(&self, name: &str) -> Result<T> {
+        let index = *self
+            .columns
+            .get(name)
+            .ok_or_else(|| corrupt(name, "no such column"))?;
+        self.row.get(index).map_err(|e| corrupt(name, e))
+    }
 }
 
-fn json_col<T: serde::de::DeserializeOwned>(row: &Named, name: &str) -> Result<T> {
-    let text: String = col(row, name)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
+impl Columns for Named<'_> {
+    fn int(&self, name: &str) -> Result<i64> {
+        self.get(name)
+    }
+    fn opt_int(&self, name: &str) -> Result<Option<i64>> {
+        self.get(name)
+    }
+    fn text(&self, name: &str) -> Result<String> {
+        self.get(name)
+    }
+    fn opt_text(&self, name: &str) -> Result<Option<String>> {
+        self.get(name)
+    }
+    fn blob(&self, name: &str) -> Result<Vec<u8>> {
+        self.get(name)
+    }
+    fn flag(&self, name: &str) -> Result<bool> {
+        self.get(name)
+    }
 }
 
 impl InlineReader {
@@ -117,11 +136,11 @@ impl InlineReader {
             let Some(row) = rows.next().map_err(error)? else {
                 return Ok(None);
             };
-            let row = &Named {
+            let row = Named {
                 row,
                 columns: &slot.columns,
             };
-            Ok(Some(mint_context_fields!(row, col, json_col)))
+            rows::mint_context(&row).map(Some)
         })
     }
 }

@@ -11,16 +11,20 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use credvault_core::model::{Mode, Role};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::Row;
 
-use crate::rows::{
-    json_text, memberships, now, store_error, INSERT_COLUMNS, INSERT_ONE, VIEW_SELECT,
+use crate::columns::Columns;
+use crate::queries::{self as q, INSERT_COLUMNS};
+use crate::rows::{self, bind_new_credential, json_text, now, store_error};
+use crate::{
+    ApiKey, Conflict, Credential, CredentialFilter, CredentialView, Deactivation, Folder, Millis,
+    MintContext, NewCredential, NewFolder, NewUser, Page, PageRequest, Result, Store, StoreError,
+    Team, User,
 };
-use crate::*;
 
 mod group_commit;
 
@@ -52,8 +56,6 @@ fn db_error(e: sqlx::Error) -> StoreError {
     })
 }
 
-row_mappers!(SqliteRow, sqlx::Sqlite);
-
 mod inline_read;
 
 /// One row's placeholders for [`INSERT_COLUMNS`], for the batched insert of several rows.
@@ -61,14 +63,6 @@ static INSERT_PLACEHOLDERS: std::sync::LazyLock<String> = std::sync::LazyLock::n
     let columns = INSERT_COLUMNS.split(',').count();
     format!("({})", vec!["?"; columns].join(", "))
 });
-
-fn bind_new_credential<'q>(
-    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
-    c: &'q NewCredential,
-    at: Millis,
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-    bind_credential_values!(query, c, at)
-}
 
 /// The settings every connection gets: created if missing, WAL, every commit synced to disk,
 /// writers waiting up to 10 s for the file's lock, foreign keys enforced.
@@ -116,8 +110,6 @@ impl SqliteStore {
     /// Takes the write lock at once, so another process sharing the file makes a write
     /// transaction wait (busy timeout) rather than fail halfway.
     pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
-    /// SQLite has no row locks; `BEGIN_WRITE` already keeps other writers out.
-    const LOCK_ROWS: &str = "";
 
     /// Opens (creating if needed) the database file and runs the embedded migrations.
     pub async fn open(path: &Path) -> Result<SqliteStore> {
@@ -155,10 +147,312 @@ impl SqliteStore {
     }
 }
 
-impl_store!(SqliteStore, SqliteRow, {
+/// Marks credentials used; the ids arrive as one JSON array.
+const MARK_USED: &str =
+    "UPDATE credentials SET last_used_at = $1 WHERE id IN (SELECT value FROM json_each($2))";
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query(q::PING)
+            .execute(&self.reader)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
     async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
+    }
+
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar(q::GET_META)
+            .bind(key)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn insert_meta(&self, key: &str, value: &[u8]) -> Result<bool> {
+        let done = sqlx::query(q::INSERT_META)
+            .bind(key)
+            .bind(value)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn count_users(&self) -> Result<i64> {
+        sqlx::query_scalar(q::COUNT_USERS)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        let at = now();
+        let row = sqlx::query(q::INSERT_USER)
+            .bind(user.email)
+            .bind(user.first_name)
+            .bind(user.last_name)
+            .bind(user.admin)
+            .bind(at)
+            .bind(at)
+            .fetch_one(&self.writer)
+            .await
+            .map_err(db_error)?;
+        rows::user(&row)
+    }
+
+    async fn get_user(&self, id: i64) -> Result<Option<User>> {
+        let row = sqlx::query(q::GET_USER)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {
+        let found = sqlx::query(q::LIST_USERS)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error)?;
+        let total = self.count_users().await?;
+        let items = found.iter().map(rows::user).collect::<Result<_>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn touch_user(&self, id: i64, at: Millis) -> Result<()> {
+        sqlx::query(q::TOUCH_USER)
+            .bind(at)
+            .bind(id)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn deactivate_user(&self, id: i64, at: Millis) -> Result<Deactivation> {
+        // BEGIN IMMEDIATE keeps other writers out until the commit, so two admins
+        // deactivating each other take turns and the second sees the first's change.
+        let mut tx = self
+            .writer
+            .begin_with(Self::BEGIN_WRITE)
+            .await
+            .map_err(db_error)?;
+        let admins: Vec<i64> = sqlx::query_scalar(q::ACTIVE_ADMINS)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let row = sqlx::query(q::GET_USER)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let Some(user) = row.as_ref().map(rows::user).transpose()? else {
+            return Ok(Deactivation::NotFound);
+        };
+        if !user.is_active {
+            return Ok(Deactivation::Done(user));
+        }
+        if admins == [id] {
+            return Ok(Deactivation::LastAdmin);
+        }
+        sqlx::query(q::DEACTIVATE_USER)
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Deactivation::Done(user.deactivated(at)))
+    }
+
+    async fn create_api_key(&self, user_id: i64, name: &str, key_hash: &[u8]) -> Result<ApiKey> {
+        let at = now();
+        let id: i64 = sqlx::query_scalar(q::INSERT_API_KEY)
+            .bind(user_id)
+            .bind(name)
+            .bind(key_hash)
+            .bind(at)
+            .fetch_one(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(ApiKey::new(id, user_id, name, at))
+    }
+
+    async fn find_api_key(&self, key_hash: &[u8]) -> Result<Option<(Vec<u8>, User)>> {
+        let row = sqlx::query(q::FIND_API_KEY)
+            .bind(key_hash)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::key_and_user).transpose()
+    }
+
+    async fn revoke_api_key(&self, user_id: i64, key_id: i64) -> Result<bool> {
+        let done = sqlx::query(q::REVOKE_API_KEY)
+            .bind(now())
+            .bind(key_id)
+            .bind(user_id)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_team(&self, name: &str, slug: &str) -> Result<Team> {
+        let row = sqlx::query(q::INSERT_TEAM)
+            .bind(name)
+            .bind(slug)
+            .bind(now())
+            .fetch_one(&self.writer)
+            .await
+            .map_err(db_error)?;
+        rows::team(&row)
+    }
+
+    async fn get_team(&self, id: i64) -> Result<Option<Team>> {
+        let row = sqlx::query(q::GET_TEAM)
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::team).transpose()
+    }
+
+    async fn get_team_with_role(
+        &self,
+        team_id: i64,
+        user_id: i64,
+    ) -> Result<Option<(Team, Option<Role>)>> {
+        let row = sqlx::query(q::GET_TEAM_WITH_ROLE)
+            .bind(user_id)
+            .bind(team_id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::team_with_role).transpose()
+    }
+
+    async fn get_team_by_slug(&self, slug: &str) -> Result<Option<Team>> {
+        let row = sqlx::query(q::GET_TEAM_BY_SLUG)
+            .bind(slug)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::team).transpose()
+    }
+
+    async fn list_teams(&self, member: Option<i64>, page: PageRequest) -> Result<Page<Team>> {
+        let (found, total): (Vec<SqliteRow>, i64) = if let Some(user_id) = member {
+            let found = sqlx::query(q::LIST_MEMBER_TEAMS)
+                .bind(user_id)
+                .bind(page.limit)
+                .bind(page.offset)
+                .fetch_all(&self.reader);
+            let total = sqlx::query_scalar(q::COUNT_MEMBER_TEAMS)
+                .bind(user_id)
+                .fetch_one(&self.reader);
+            (
+                found.await.map_err(db_error)?,
+                total.await.map_err(db_error)?,
+            )
+        } else {
+            let found = sqlx::query(q::LIST_TEAMS)
+                .bind(page.limit)
+                .bind(page.offset)
+                .fetch_all(&self.reader);
+            let total = sqlx::query_scalar(q::COUNT_TEAMS).fetch_one(&self.reader);
+            (
+                found.await.map_err(db_error)?,
+                total.await.map_err(db_error)?,
+            )
+        };
+        let items = found.iter().map(rows::team).collect::<Result<_>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn set_membership(&self, team_id: i64, user_id: i64, role: Role) -> Result<()> {
+        sqlx::query(q::SET_MEMBERSHIP)
+            .bind(team_id)
+            .bind(user_id)
+            .bind(role.as_str())
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn get_membership(&self, team_id: i64, user_id: i64) -> Result<Option<Role>> {
+        let role: Option<String> = sqlx::query_scalar(q::GET_MEMBERSHIP)
+            .bind(team_id)
+            .bind(user_id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?;
+        role.as_deref().map(rows::role_named).transpose()
+    }
+
+    async fn remove_membership(&self, team_id: i64, user_id: i64) -> Result<bool> {
+        let done = sqlx::query(q::REMOVE_MEMBERSHIP)
+            .bind(team_id)
+            .bind(user_id)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn create_folder(&self, folder: NewFolder) -> Result<Folder> {
+        let row = sqlx::query(q::INSERT_FOLDER)
+            .bind(folder.team_id)
+            .bind(folder.name)
+            .bind(folder.content_type)
+            .bind(folder.parent_folder_id)
+            .bind(now())
+            .fetch_one(&self.writer)
+            .await
+            .map_err(db_error)?;
+        rows::folder(&row)
+    }
+
+    async fn get_folder(&self, id: i64) -> Result<Option<Folder>> {
+        let row = sqlx::query(q::GET_FOLDER.as_str())
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::folder).transpose()
+    }
+
+    async fn list_folders(
+        &self,
+        team_id: Option<i64>,
+        member: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Page<Folder>> {
+        let found = sqlx::query(q::LIST_FOLDERS.as_str())
+            .bind(team_id)
+            .bind(member)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error)?;
+        let total: i64 = sqlx::query_scalar(q::COUNT_FOLDERS.as_str())
+            .bind(team_id)
+            .bind(member)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_error)?;
+        let items = found.iter().map(rows::folder).collect::<Result<_>>()?;
+        Ok(Page { items, total })
     }
 
     async fn create_credential(&self, credential: NewCredential) -> Result<Credential> {
@@ -169,6 +463,64 @@ impl_store!(SqliteStore, SqliteRow, {
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    async fn get_credential_view(&self, id: i64) -> Result<Option<CredentialView>> {
+        let row = sqlx::query(q::GET_CREDENTIAL_VIEW.as_str())
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::credential_view).transpose()
+    }
+
+    async fn list_credentials(
+        &self,
+        filter: CredentialFilter,
+        page: PageRequest,
+    ) -> Result<Page<CredentialView>> {
+        let found = sqlx::query(q::LIST_CREDENTIALS.as_str())
+            .bind(filter.member)
+            .bind(filter.team_id)
+            .bind(filter.folder_id)
+            .bind(filter.restricted)
+            .bind(filter.unused)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error)?;
+        let total: i64 = sqlx::query_scalar(q::COUNT_CREDENTIALS.as_str())
+            .bind(filter.member)
+            .bind(filter.team_id)
+            .bind(filter.folder_id)
+            .bind(filter.restricted)
+            .bind(filter.unused)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_error)?;
+        let items = found
+            .iter()
+            .map(rows::credential_view)
+            .collect::<Result<_>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn update_credential(&self, c: &Credential) -> Result<Option<Credential>> {
+        let row = rows::bind_update(sqlx::query(q::UPDATE_CREDENTIAL), c, now())
+            .fetch_optional(&self.writer)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::credential).transpose()
+    }
+
+    async fn delete_credential(&self, id: i64) -> Result<bool> {
+        let done = sqlx::query(q::DELETE_CREDENTIAL)
+            .bind(id)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn mint_context(&self, key_hash: &[u8], id: i64) -> Result<Option<MintContext>> {
@@ -184,19 +536,56 @@ impl_store!(SqliteStore, SqliteRow, {
             .fetch_optional(&self.reader)
             .await
             .map_err(db_error)?;
-        row.as_ref().map(mint_context_from_row).transpose()
+        row.as_ref().map(rows::mint_context).transpose()
     }
 
     async fn mark_used(&self, ids: &[i64], at: Millis) -> Result<()> {
-        sqlx::query(
-            "UPDATE credentials SET last_used_at = ?1 \
-             WHERE id IN (SELECT value FROM json_each(?2))",
-        )
-        .bind(at)
-        .bind(json_text(ids))
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
+        sqlx::query(MARK_USED)
+            .bind(at)
+            .bind(json_text(ids))
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
         Ok(())
     }
-});
+
+    async fn count_credentials_by_mode(&self) -> Result<Vec<(Mode, i64)>> {
+        let found = sqlx::query(q::COUNT_CREDENTIALS_BY_MODE)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error)?;
+        found.iter().map(rows::mode_count).collect()
+    }
+
+    async fn get_test_credential(&self, live_id: i64) -> Result<Option<Credential>> {
+        let row = sqlx::query(q::GET_TEST_CREDENTIAL)
+            .bind(live_id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::credential).transpose()
+    }
+
+    async fn attach_test_credential(&self, credential: NewCredential) -> Result<Credential> {
+        let at = now();
+        let mut tx = self
+            .writer
+            .begin_with(Self::BEGIN_WRITE)
+            .await
+            .map_err(db_error)?;
+        let insert = sqlx::query(q::INSERT_CREDENTIAL.as_str());
+        let id: i64 = bind_new_credential(insert, &credential, at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .int("id")?;
+        sqlx::query(q::ENABLE_TEST_CREDENTIAL)
+            .bind(at)
+            .bind(credential.live_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(credential.into_stored(id, at))
+    }
+}

@@ -1,0 +1,120 @@
+//! The SQL both backends run, written once. Placeholders are `$1`, `$2`, … (sqlx binds them by
+//! number on SQLite too), and the text sticks to what both dialects read alike. Statements that
+//! differ per backend (the mint read, marking credentials used, locking rows) live in that
+//! backend's module. The store conformance suite runs every statement on both.
+
+use std::sync::LazyLock;
+
+pub const PING: &str = "SELECT 1";
+
+pub const GET_META: &str = "SELECT value FROM meta WHERE key = $1";
+pub const INSERT_META: &str =
+    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+
+pub const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
+pub const INSERT_USER: &str = "INSERT INTO users \
+     (email, first_name, last_name, admin, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING *";
+pub const GET_USER: &str = "SELECT * FROM users WHERE id = $1";
+pub const LIST_USERS: &str = "SELECT * FROM users ORDER BY id LIMIT $1 OFFSET $2";
+pub const TOUCH_USER: &str = "UPDATE users SET last_seen = $1 WHERE id = $2";
+/// The active admins' ids; the PostgreSQL variant locks their rows.
+pub const ACTIVE_ADMINS: &str = "SELECT id FROM users WHERE admin AND is_active ORDER BY id";
+pub const DEACTIVATE_USER: &str =
+    "UPDATE users SET is_active = FALSE, updated_at = $1 WHERE id = $2";
+
+pub const INSERT_API_KEY: &str = "INSERT INTO api_keys (user_id, name, key_hash, created_at) \
+     VALUES ($1, $2, $3, $4) RETURNING id";
+pub const FIND_API_KEY: &str = "SELECT k.key_hash, u.* FROM api_keys k \
+     JOIN users u ON u.id = k.user_id \
+     WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND u.is_active";
+pub const REVOKE_API_KEY: &str = "UPDATE api_keys SET revoked_at = $1 \
+     WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL";
+
+pub const INSERT_TEAM: &str =
+    "INSERT INTO teams (name, slug, created_at) VALUES ($1, $2, $3) RETURNING *";
+pub const GET_TEAM: &str = "SELECT * FROM teams WHERE id = $1";
+pub const GET_TEAM_BY_SLUG: &str = "SELECT * FROM teams WHERE slug = $1";
+pub const GET_TEAM_WITH_ROLE: &str = "SELECT t.*, m.role FROM teams t \
+     LEFT JOIN memberships m ON m.team_id = t.id AND m.user_id = $1 WHERE t.id = $2";
+pub const LIST_TEAMS: &str = "SELECT * FROM teams ORDER BY id LIMIT $1 OFFSET $2";
+pub const COUNT_TEAMS: &str = "SELECT COUNT(*) FROM teams";
+pub const LIST_MEMBER_TEAMS: &str = "SELECT t.* FROM teams t \
+     JOIN memberships m ON m.team_id = t.id \
+     WHERE m.user_id = $1 ORDER BY t.id LIMIT $2 OFFSET $3";
+pub const COUNT_MEMBER_TEAMS: &str = "SELECT COUNT(*) FROM memberships WHERE user_id = $1";
+
+pub const SET_MEMBERSHIP: &str = "INSERT INTO memberships (team_id, user_id, role) \
+     VALUES ($1, $2, $3) \
+     ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role";
+pub const GET_MEMBERSHIP: &str = "SELECT role FROM memberships WHERE team_id = $1 AND user_id = $2";
+pub const REMOVE_MEMBERSHIP: &str = "DELETE FROM memberships WHERE team_id = $1 AND user_id = $2";
+
+pub const INSERT_FOLDER: &str = "INSERT INTO folders \
+     (team_id, name, content_type, parent_folder_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5) RETURNING *, CAST(0 AS BIGINT) AS size";
+/// A folder's columns plus `size`, its number of live credentials.
+const FOLDER_SELECT: &str = "SELECT f.*, (SELECT COUNT(*) FROM credentials c \
+     WHERE c.folder_id = f.id AND c.live_id IS NULL) AS size FROM folders f";
+/// `$1` team, `$2` member; NULL switches a filter off, keeping one static statement.
+const FOLDER_FILTER: &str = "WHERE ($1 IS NULL OR f.team_id = $1) \
+     AND ($2 IS NULL OR f.team_id IN (SELECT team_id FROM memberships WHERE user_id = $2))";
+pub static GET_FOLDER: LazyLock<String> =
+    LazyLock::new(|| format!("{FOLDER_SELECT} WHERE f.id = $1"));
+pub static LIST_FOLDERS: LazyLock<String> =
+    LazyLock::new(|| format!("{FOLDER_SELECT} {FOLDER_FILTER} ORDER BY f.id LIMIT $3 OFFSET $4"));
+pub static COUNT_FOLDERS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT COUNT(*) FROM folders f {FOLDER_FILTER}"));
+
+/// Every column of a credential plus its owner's name and its test credential's times.
+pub const VIEW_SELECT: &str = "SELECT c.*, u.first_name AS owner_first_name, \
+     u.last_name AS owner_last_name, u.email AS owner_email, \
+     t.created_at AS test_created_at, t.updated_at AS test_updated_at \
+     FROM credentials c LEFT JOIN users u ON u.id = c.owner_id \
+     LEFT JOIN credentials t ON t.live_id = c.id";
+/// `$1` member, `$2` team, `$3` folder, `$4` restricted, `$5` unused only; NULL (or false for
+/// `$5`) switches a filter off, keeping one static statement per query.
+const CREDENTIAL_FILTER: &str = "WHERE c.live_id IS NULL \
+     AND ($1 IS NULL OR c.team_id IN (SELECT team_id FROM memberships WHERE user_id = $1)) \
+     AND ($2 IS NULL OR c.team_id = $2) \
+     AND ($3 IS NULL OR c.folder_id = $3) \
+     AND ($4 IS NULL OR (c.allowed_hosts <> '[]') = $4) \
+     AND (NOT $5 OR c.last_used_at IS NULL)";
+pub static GET_CREDENTIAL_VIEW: LazyLock<String> =
+    LazyLock::new(|| format!("{VIEW_SELECT} WHERE c.id = $1 AND c.live_id IS NULL"));
+pub static LIST_CREDENTIALS: LazyLock<String> =
+    LazyLock::new(|| format!("{VIEW_SELECT} {CREDENTIAL_FILTER} ORDER BY c.id LIMIT $6 OFFSET $7"));
+pub static COUNT_CREDENTIALS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT COUNT(*) FROM credentials c {CREDENTIAL_FILTER}"));
+
+/// The columns a new credential row is inserted with, in the order
+/// [`crate::rows::bind_new_credential`] binds them.
+pub const INSERT_COLUMNS: &str = "uid, team_id, live_id, name, slug, mode, folder_id, \
+     read_access, shared_team_slugs, description, metadata, allowed_hosts, owner_id, \
+     expires_at, expiry_notifications_enabled, notification_recipient_ids, config, secret, \
+     created_at, updated_at";
+/// One new credential row; returns its id (the caller has the rest, see
+/// [`crate::NewCredential::into_stored`]).
+pub static INSERT_CREDENTIAL: LazyLock<String> = LazyLock::new(|| {
+    let placeholders: Vec<String> = (1..=INSERT_COLUMNS.split(',').count())
+        .map(|n| format!("${n}"))
+        .collect();
+    format!(
+        "INSERT INTO credentials ({INSERT_COLUMNS}) VALUES ({}) RETURNING id",
+        placeholders.join(", ")
+    )
+});
+/// Writes every mutable column if the stored version is still the one read.
+pub const UPDATE_CREDENTIAL: &str = "UPDATE credentials SET name = $1, slug = $2, \
+     folder_id = $3, read_access = $4, shared_team_slugs = $5, description = $6, metadata = $7, \
+     allowed_hosts = $8, expires_at = $9, expiry_notifications_enabled = $10, \
+     notification_recipient_ids = $11, config = $12, secret = $13, \
+     test_credential_enabled = $14, version = version + 1, updated_at = $15 \
+     WHERE id = $16 AND version = $17 RETURNING *";
+/// The test credential goes with it (ON DELETE CASCADE).
+pub const DELETE_CREDENTIAL: &str = "DELETE FROM credentials WHERE id = $1 AND live_id IS NULL";
+pub const COUNT_CREDENTIALS_BY_MODE: &str = "SELECT mode, COUNT(*) AS n FROM credentials \
+     WHERE live_id IS NULL GROUP BY mode ORDER BY mode";
+pub const GET_TEST_CREDENTIAL: &str = "SELECT * FROM credentials WHERE live_id = $1";
+pub const ENABLE_TEST_CREDENTIAL: &str = "UPDATE credentials \
+     SET test_credential_enabled = TRUE, version = version + 1, updated_at = $1 WHERE id = $2";
