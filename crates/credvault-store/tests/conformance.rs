@@ -286,7 +286,7 @@ fn test_cred(uid: &str, live: &Credential) -> NewCredential {
         name: live.name.clone(),
         // The same slug as the live one: the team/slug rule is for live credentials only.
         slug: live.slug.clone(),
-        mode: live.mode.clone(),
+        mode: live.mode,
         folder_id: live.folder_id,
         read_access: live.read_access,
         shared_team_slugs: live.shared_team_slugs.clone(),
@@ -311,7 +311,7 @@ fn inserted(new: &NewCredential, id: i64, at: Millis) -> Credential {
         live_id: new.live_id,
         name: new.name.clone(),
         slug: new.slug.clone(),
-        mode: new.mode.clone(),
+        mode: new.mode,
         folder_id: new.folder_id,
         read_access: new.read_access,
         shared_team_slugs: new.shared_team_slugs.clone(),
@@ -1502,7 +1502,7 @@ async fn check_credential_updates(b: &str, s: &S) {
     );
     let expected = Credential {
         uid: c.uid.clone(),
-        mode: c.mode.clone(),
+        mode: c.mode,
         owner_id: c.owner_id,
         last_used_at: c.last_used_at,
         created_at: c.created_at,
