@@ -10,43 +10,65 @@ use credvault_core::keys::KeyError;
 use credvault_store::{Conflict, StoreError};
 use serde_json::json;
 
-#[derive(Debug)]
+/// A source error kept inside [`ApiError::Internal`] for the log.
+pub type Source = Box<dyn std::error::Error + Send + Sync>;
+
+/// Every failure a handler can answer with. `Display` is the text for the log; the client
+/// sees the status, the field and [`ApiError::public_message`].
+#[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400: the body is not JSON, or not a JSON object.
+    #[error("{0}")]
     BadRequest(String),
     /// 401: no API key, or one that is unknown or revoked.
+    #[error("{0}")]
     Unauthorized(&'static str),
     /// 403: the caller sees the resource but may not do this.
+    #[error("{message}")]
     Forbidden {
         field: Option<&'static str>,
         message: String,
     },
     /// 404: no such resource, or one the caller may not see.
+    #[error("{0}")]
     NotFound(String),
     /// 405: the route exists, the method does not.
+    #[error("this method is not allowed on this route")]
     MethodNotAllowed,
     /// 408: the request body did not arrive in time.
+    #[error("the request body did not arrive in time")]
     RequestTimeout,
     /// 409: a uniqueness rule.
+    #[error("{message}")]
     Conflict {
         field: &'static str,
         message: String,
     },
     /// 413: the body is over the size limit.
+    #[error("the request body is larger than the limit of 1 MiB")]
     PayloadTooLarge,
     /// 415: a body whose content type is not JSON.
+    #[error("the request body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
     /// 422: a field is missing, of the wrong type or invalid.
+    #[error("{message}")]
     Invalid {
         field: &'static str,
         message: String,
     },
     /// 429: over the rate limit; retry after this many seconds.
+    #[error("rate limit exceeded; retry in {retry_after} s")]
     TooManyRequests { retry_after: u64 },
     /// 503: the database does not answer.
-    Unavailable(String),
-    /// 500: a bug. The detail is logged, never sent.
-    Internal(String),
+    #[error("the database did not answer")]
+    Unavailable(#[source] StoreError),
+    /// 500: a bug. What was being done and why it failed are logged, never sent.
+    #[error("{context}")]
+    Internal {
+        context: String,
+        #[source]
+        source: Option<Source>,
+    },
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -77,69 +99,107 @@ impl ApiError {
         ApiError::NotFound(message.into())
     }
 
-    fn parts(&self) -> (StatusCode, Option<&'static str>, String) {
-        match self {
-            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, None, m.clone()),
-            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, None, (*m).to_string()),
-            ApiError::Forbidden { field, message } => {
-                (StatusCode::FORBIDDEN, *field, message.clone())
-            }
-            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, None, m.clone()),
-            ApiError::MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                None,
-                "this method is not allowed on this route".into(),
-            ),
-            ApiError::RequestTimeout => (
-                StatusCode::REQUEST_TIMEOUT,
-                None,
-                "the request body did not arrive in time".into(),
-            ),
-            ApiError::Conflict { field, message } => {
-                (StatusCode::CONFLICT, Some(*field), message.clone())
-            }
-            ApiError::PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                None,
-                "the request body is larger than the limit of 1 MiB".into(),
-            ),
-            ApiError::UnsupportedMediaType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                None,
-                "the request body must be JSON (Content-Type: application/json)".into(),
-            ),
-            ApiError::Invalid { field, message } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(*field),
-                message.clone(),
-            ),
-            ApiError::TooManyRequests { retry_after } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                None,
-                format!("rate limit exceeded; retry in {retry_after} s"),
-            ),
-            ApiError::Unavailable(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                None,
-                "the database is unavailable; try again shortly".into(),
-            ),
-            ApiError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                None,
-                "internal error".into(),
-            ),
+    pub fn conflict(field: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::Conflict {
+            field,
+            message: message.into(),
         }
+    }
+
+    /// A bug found while doing `context`, caused by `source`.
+    pub fn internal(
+        context: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> ApiError {
+        ApiError::Internal {
+            context: context.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// A bug with no underlying error to keep (a broken invariant, a panic).
+    pub fn bug(context: impl Into<String>) -> ApiError {
+        ApiError::Internal {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            ApiError::Forbidden { field, .. } => *field,
+            ApiError::Conflict { field, .. } | ApiError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// What the client is told: the log text, except for failures on our side, whose detail
+    /// stays in the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            ApiError::Unavailable(_) => "the database is unavailable; try again shortly".into(),
+            ApiError::Internal { .. } => "internal error".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The error and its sources, for the log: `context: cause: cause's cause`.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+}
+
+/// Turning a store error into the API error a handler means.
+pub trait ResultExt<T> {
+    /// A conflict on the unique rule `which` becomes `error()`; every other store error maps
+    /// as usual.
+    fn on_conflict(self, which: Conflict, error: impl FnOnce() -> ApiError) -> ApiResult<T>;
+}
+
+impl<T> ResultExt<T> for Result<T, StoreError> {
+    fn on_conflict(self, which: Conflict, error: impl FnOnce() -> ApiError) -> ApiResult<T> {
+        self.map_err(|e| match e {
+            StoreError::Conflict(hit) if hit == which => error(),
+            other => other.into(),
+        })
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
-            ApiError::Unavailable(detail) => tracing::warn!(%detail, "database unavailable"),
-            ApiError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            ApiError::Unavailable(_) => {
+                tracing::warn!(error = %self.chain(), "database unavailable")
+            }
+            ApiError::Internal { .. } => tracing::error!(error = %self.chain(), "internal error"),
             _ => {}
         }
-        let (status, field, message) = self.parts();
+        let (status, field, message) = (self.status(), self.field(), self.public_message());
         let error = match field {
             Some(field) => json!({ "message": message, "field": field }),
             None => json!({ "message": message }),
@@ -156,7 +216,7 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        match e {
+        match &e {
             StoreError::Conflict(which) => {
                 let (field, message) = match which {
                     Conflict::UserEmail => ("email", "a user with this email already exists"),
@@ -171,13 +231,10 @@ impl From<StoreError> for ApiError {
                     ),
                     Conflict::Other => ("id", "the resource already exists"),
                 };
-                ApiError::Conflict {
-                    field,
-                    message: message.into(),
-                }
+                ApiError::conflict(field, message)
             }
-            StoreError::Unavailable(detail) => ApiError::Unavailable(detail),
-            StoreError::Corrupt(detail) => ApiError::Internal(detail),
+            StoreError::Unavailable(_) => ApiError::Unavailable(e),
+            StoreError::Corrupt(_) => ApiError::internal("reading a stored row", e),
         }
     }
 }

@@ -35,9 +35,9 @@ impl KeyWork {
             .permits
             .acquire()
             .await
-            .map_err(|_| ApiError::Internal("the key work queue is closed".into()))?;
+            .map_err(|e| ApiError::internal("waiting for the key work queue", e))?;
         tokio::task::spawn_blocking(job)
             .await
-            .map_err(|e| ApiError::Internal(format!("key work task failed: {e}")))?
+            .map_err(|e| ApiError::internal("running a key work task", e))?
     }
 }

@@ -1,11 +1,15 @@
-//! credvault's HTTP API: the axum router, authentication, handlers and the error mapping.
+//! credvault's HTTP API. A request's way through it: `connections` (the accept loop and its
+//! deadlines) → the router below → `middleware` (rate limit, metrics) → `extract` (caller,
+//! body, list query) → a handler in `handlers`, or the mint path in `mint` → the store.
+//! Failures of every kind become an `error::ApiError`, mapped to HTTP in one place. See
+//! docs/architecture.md.
 
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::HeaderName;
-use axum::middleware;
+use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
@@ -16,23 +20,17 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-pub mod auth;
-pub mod body;
-pub mod caches;
 pub mod connections;
-pub mod credentials;
 pub mod error;
-pub mod folders;
-pub mod health;
+pub mod extract;
+pub mod handlers;
 pub mod key_work;
-pub mod metrics;
+pub mod middleware;
 pub mod mint;
-pub mod openapi;
-pub mod pagination;
-pub mod ratelimit;
-pub mod teams;
-pub mod usage;
-pub mod users;
+pub mod secrets;
+
+use handlers::{credentials, folders, health, openapi, teams, users};
+use middleware::{metrics, ratelimit};
 
 /// Largest request body accepted (413 above it).
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -47,9 +45,9 @@ pub struct AppState {
     /// None: no rate limit.
     pub rate_limiter: Option<Arc<ratelimit::RateLimiter>>,
     pub metrics: Arc<metrics::Metrics>,
-    pub key_cache: Arc<caches::KeyCache>,
-    pub token_cache: Arc<caches::TokenCache>,
-    pub usage: Arc<usage::UsageRecorder>,
+    pub key_cache: Arc<mint::caches::KeyCache>,
+    pub token_cache: Arc<mint::caches::TokenCache>,
+    pub usage: Arc<mint::usage::UsageRecorder>,
     /// Bounded pool for key parsing, checks, KDFs and trial signatures.
     pub key_work: Arc<key_work::KeyWork>,
 }
@@ -115,8 +113,16 @@ fn api_routes() -> Routes {
                 .put(credentials::update)
                 .delete(credentials::delete),
         ),
-        ("/user_credentials/{id}/token", &["POST"], post(mint::token)),
-        ("/user_credentials/{id}/jwks", &["GET"], get(mint::jwks)),
+        (
+            "/user_credentials/{id}/token",
+            &["POST"],
+            post(mint::handler::token),
+        ),
+        (
+            "/user_credentials/{id}/jwks",
+            &["GET"],
+            get(mint::handler::jwks),
+        ),
     ]
 }
 
@@ -148,14 +154,8 @@ pub fn router(state: AppState) -> Router {
         api = api.route(path, handlers);
     }
     let api = api
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            ratelimit::limit,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ));
+        .route_layer(from_fn_with_state(state.clone(), ratelimit::limit))
+        .route_layer(from_fn_with_state(state.clone(), metrics::track));
     let mut app = Router::new();
     for (path, _, handlers) in service_routes() {
         app = app.route(path, handlers);
@@ -166,7 +166,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // A bug that panics still answers (500, logged) instead of dropping the connection.
         .layer(CatchPanicLayer::custom(|_| {
-            error::ApiError::Internal("a request handler panicked".into()).into_response()
+            error::ApiError::bug("a request handler panicked").into_response()
         }))
         .layer(
             TraceLayer::new_for_http()

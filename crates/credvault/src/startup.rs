@@ -10,11 +10,11 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use std::time::Duration;
 
-use credvault_api::caches::{KeyCache, TokenCache};
 use credvault_api::connections::{self, ConnectionLimits};
 use credvault_api::key_work::KeyWork;
-use credvault_api::ratelimit::RateLimiter;
-use credvault_api::usage::UsageRecorder;
+use credvault_api::middleware::ratelimit::RateLimiter;
+use credvault_api::mint::caches::{KeyCache, TokenCache};
+use credvault_api::mint::usage::UsageRecorder;
 use credvault_api::AppState;
 use credvault_core::crypto::{generate_api_key, Keyring, MasterKey};
 use credvault_store::{Conflict, NewUser, PgStore, SqliteStore, Store, StoreError};

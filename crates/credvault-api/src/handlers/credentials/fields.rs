@@ -19,10 +19,10 @@ use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
 
 use super::{jwt_settings, open_secret};
-use crate::auth::Caller;
-use crate::body::{missing, Fields};
+use crate::extract::auth::Caller;
+use crate::extract::body::{missing, Fields};
 use crate::error::{ApiError, ApiResult};
-use crate::folders::credential_folder_of_team;
+use crate::handlers::folders::credential_folder_of_team;
 use crate::AppState;
 
 const MAX_RECIPIENTS: usize = 5;

@@ -1,17 +1,18 @@
 //! Who is calling: the API key from `Authorization: Bearer` or `X-User-Token`, looked up by
-//! its keyed hash, and the caller's role in a team.
+//! its keyed hash, and the caller's role in a team. [`Caller`] serves every handler but one;
+//! [`MintCaller`] serves the mint, reading the caller and the credential in one query.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Path};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use credvault_core::crypto::hashes_equal;
 use credvault_core::model::Role;
 use credvault_core::timefmt::now_millis;
-use credvault_store::{Team, User};
+use credvault_store::{MintContext, Team, User};
 
 use crate::error::{ApiError, ApiResult};
-use crate::AppState;
+use crate::{path_id, AppState};
 
 pub const NO_KEY: ApiError = ApiError::Unauthorized(
     "an API key is required: send Authorization: Bearer <key> or X-User-Token: <key>",
@@ -52,6 +53,35 @@ impl FromRequestParts<AppState> for Caller {
                 Ok(Caller { user })
             }
             _ => Err(BAD_KEY),
+        }
+    }
+}
+
+/// The caller of a mint and the live credential `{id}` of the path, read in one query (the
+/// per-mint database work). 401 for a missing or unknown key, 404 for a missing credential;
+/// whether this caller may mint from it is [`crate::mint::policy::authorize`]'s to say.
+pub struct MintCaller(pub MintContext);
+
+impl FromRequestParts<AppState> for MintCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<MintCaller> {
+        let Path(raw_id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::not_found(e.body_text()))?;
+        let id = path_id(&raw_id, "credential")?;
+        let key = presented_key(&parts.headers).ok_or(NO_KEY)?;
+        let hash = state.keyring.hash_api_key(key);
+        match state.store.mint_context(&hash, id).await? {
+            Some(ctx) if hashes_equal(&ctx.key_hash, &hash) => {
+                authenticated(state, key);
+                Ok(MintCaller(ctx))
+            }
+            // No row: the key or the credential is missing; a second lookup tells which.
+            _ => Err(match state.store.find_api_key(&hash).await? {
+                Some(_) => ApiError::not_found(format!("credential {id} not found")),
+                None => BAD_KEY,
+            }),
         }
     }
 }

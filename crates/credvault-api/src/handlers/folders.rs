@@ -7,10 +7,10 @@ use credvault_core::model::Role;
 use credvault_store::{Folder, NewFolder};
 use serde_json::{json, Value};
 
-use crate::auth::{require_role, Caller};
-use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::ListRequest;
+use crate::extract::auth::{require_role, Caller};
+use crate::extract::body::JsonBody;
+use crate::extract::pagination::ListRequest;
 use crate::AppState;
 
 /// The only folder content type this service holds.
@@ -86,7 +86,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     list: ListRequest,
-) -> ApiResult<Json<crate::pagination::Envelope<Value>>> {
+) -> ApiResult<Json<crate::extract::pagination::Envelope<Value>>> {
     let team_id = list.query.int("team_id")?;
     let member = caller.list_scope(&state, team_id).await?;
     let page = state

@@ -22,8 +22,8 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::presented_key;
 use crate::error::ApiError;
+use crate::extract::auth::presented_key;
 use crate::AppState;
 
 /// Prune idle buckets once the table holds this many.

@@ -9,10 +9,10 @@ use credvault_core::timefmt::{format_millis, now_millis};
 use credvault_store::{Deactivation, NewUser, User};
 use serde_json::{json, Value};
 
-use crate::auth::Caller;
-use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::ListRequest;
+use crate::extract::auth::Caller;
+use crate::extract::body::JsonBody;
+use crate::extract::pagination::ListRequest;
 use crate::{path_id, AppState};
 
 pub fn user_json(user: &User) -> Value {
@@ -81,7 +81,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     list: ListRequest,
-) -> ApiResult<Json<crate::pagination::Envelope<Value>>> {
+) -> ApiResult<Json<crate::extract::pagination::Envelope<Value>>> {
     caller.require_admin("list users")?;
     let page = state.store.list_users(list.page()).await?;
     Ok(list.respond(&state.public_url, "admin/users", page, user_json))

@@ -10,11 +10,11 @@ use credvault_core::timefmt::format_millis;
 use credvault_store::Team;
 use serde_json::{json, Value};
 
-use crate::auth::{require_role, Caller};
-use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::ListRequest;
-use crate::users::user_json;
+use crate::extract::auth::{require_role, Caller};
+use crate::extract::body::JsonBody;
+use crate::extract::pagination::ListRequest;
+use crate::handlers::users::user_json;
 use crate::{path_id, AppState};
 
 pub fn team_json(team: &Team) -> Value {
@@ -48,7 +48,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     list: ListRequest,
-) -> ApiResult<Json<crate::pagination::Envelope<Value>>> {
+) -> ApiResult<Json<crate::extract::pagination::Envelope<Value>>> {
     let member = (!caller.is_admin()).then_some(caller.user.id);
     let page = state.store.list_teams(member, list.page()).await?;
     Ok(list.respond(&state.public_url, "teams", page, team_json))

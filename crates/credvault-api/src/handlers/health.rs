@@ -12,10 +12,6 @@ pub async fn healthz() -> Json<Value> {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    state
-        .store
-        .ping()
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    state.store.ping().await.map_err(ApiError::Unavailable)?;
     Ok(Json(json!({ "status": "ready" })))
 }

@@ -45,7 +45,7 @@ impl MintOutcome {
         match result {
             Ok(_) => MintOutcome::Signed,
             Err(ApiError::Forbidden { .. }) => MintOutcome::Refused,
-            Err(ApiError::Internal(_) | ApiError::Unavailable(_)) => MintOutcome::Failed,
+            Err(ApiError::Internal { .. } | ApiError::Unavailable(_)) => MintOutcome::Failed,
             Err(_) => MintOutcome::Invalid,
         }
     }

@@ -1,0 +1,153 @@
+//! `POST /user_credentials`: a new live credential, or (with `live_credential_id`) a test
+//! credential attached to one.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use credvault_core::crypto::generate_uid;
+use credvault_core::model::{Mode, Role};
+use credvault_core::slug::slugify;
+use credvault_store::{Conflict, CredentialView, JsonText, NewCredential, Owner};
+use serde_json::value::RawValue;
+
+use super::checks::{apply_common, Context};
+use super::mode::{apply_mode, parse_mode};
+use super::render::render;
+use super::request::{self, Common};
+use super::{render_by_id, slug_taken, visible, writes};
+use crate::error::{ApiError, ApiResult, ResultExt};
+use crate::extract::auth::{require_role, Caller};
+use crate::extract::body::{missing, Fields, JsonBody};
+use crate::{secrets, AppState};
+
+type Created = (StatusCode, Json<Box<RawValue>>);
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Created> {
+    let mode = parse_mode(&body)?;
+    if let Some(live_id) = body.int("live_credential_id")? {
+        return attach_test_credential(&state, &caller, &body, mode, live_id).await;
+    }
+    let team_id = body.required_int("team_id")?;
+    let (team, role) = caller.team(&state, team_id).await?;
+    require_role(role, Role::Editor, "create credentials in this team")?;
+    if !body.has("name") {
+        return Err(missing("name"));
+    }
+    let ctx = Context {
+        state: &state,
+        caller: &caller,
+        team_id: team.id,
+        role,
+        is_owner: true,
+    };
+    let common = apply_common(&ctx, &Common::defaults(), &body).await?;
+    let data = apply_mode(&state, mode, &body, None).await?;
+    let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
+
+    let uid = generate_uid();
+    let sealed = secrets::seal(&state, team.id, &uid, &secret);
+    let slug = common.slug.clone();
+    let new = NewCredential {
+        uid,
+        team_id: team.id,
+        live_id: None,
+        name: common.name,
+        slug: common.slug,
+        mode,
+        folder_id: common.folder_id,
+        read_access: common.read_access,
+        shared_team_slugs: common.shared_team_slugs,
+        description: common.description,
+        metadata: JsonText::of(&common.metadata),
+        allowed_hosts: common.allowed_hosts,
+        owner_id: caller.user.id,
+        expires_at: common.expires_at,
+        expiry_notifications_enabled: common.expiry_notifications_enabled,
+        notification_recipient_ids: common.recipient_ids,
+        config: JsonText::of(&data.config),
+        secret: sealed,
+    };
+    let row = state
+        .store
+        .create_credential(new)
+        .await
+        .on_conflict(Conflict::CredentialSlug, || slug_taken(&slug, team.id))?;
+    tracing::info!(credential_id = row.id, team_id = team.id, mode = %row.mode, "credential created");
+    // A new credential is owned by its creator and has no test credential yet.
+    let view = CredentialView {
+        credential: row,
+        owner: Some(Owner {
+            id: caller.user.id,
+            first_name: caller.user.first_name.clone(),
+            last_name: caller.user.last_name.clone(),
+            email: caller.user.email.clone(),
+        }),
+        test_times: None,
+    };
+    Ok((StatusCode::CREATED, Json(render(&view))))
+}
+
+/// `POST /user_credentials` with `live_credential_id` (Tines): attaches a test credential.
+/// Team, folder, description, sharing and host rules are the live credential's.
+async fn attach_test_credential(
+    state: &AppState,
+    caller: &Caller,
+    body: &Fields,
+    mode: Mode,
+    live_id: i64,
+) -> ApiResult<Created> {
+    let (view, role) = visible(state, caller, live_id).await?;
+    let live = view.credential;
+    require_role(
+        role,
+        Role::Editor,
+        "attach a test credential to this credential",
+    )?;
+    if live.mode != mode {
+        return Err(ApiError::invalid(
+            "mode",
+            format!(
+                "mode must be {} to match the live credential {live_id}",
+                live.mode
+            ),
+        ));
+    }
+    let name = match body.has("name") {
+        true => request::name_and_slug(body)?.0,
+        false => live.name.clone(),
+    };
+    let metadata = request::metadata(body)?;
+    let expires_at = request::expires_at(body)?;
+    let data = apply_mode(state, mode, body, None).await?;
+    let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
+    let uid = generate_uid();
+    let sealed = secrets::seal(state, live.team_id, &uid, &secret);
+    let new = NewCredential {
+        uid,
+        team_id: live.team_id,
+        live_id: Some(live.id),
+        slug: slugify(&name),
+        name,
+        mode: live.mode,
+        folder_id: live.folder_id,
+        read_access: live.read_access,
+        shared_team_slugs: live.shared_team_slugs.clone(),
+        description: live.description.clone(),
+        metadata: JsonText::of(&metadata),
+        allowed_hosts: live.allowed_hosts.clone(),
+        owner_id: caller.user.id,
+        expires_at,
+        expiry_notifications_enabled: false,
+        notification_recipient_ids: Vec::new(),
+        config: JsonText::of(&data.config),
+        secret: sealed,
+    };
+    // Attaching also writes the live row (its flag and version), so it takes its turn.
+    writes::in_turn_once(live.id, state.store.attach_test_credential(new)).await?;
+    tracing::info!(credential_id = live.id, "test credential attached");
+    Ok((StatusCode::CREATED, render_by_id(state, live.id).await?))
+}

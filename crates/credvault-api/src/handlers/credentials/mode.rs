@@ -1,0 +1,286 @@
+//! A mode's own fields (API.md §4): TEXT's `value`, JWT's algorithm, payload, headers,
+//! lifetime and key. The key is parsed, checked against the algorithm and given a trial
+//! signature before anything is stored; that CPU work goes to the bounded key-work pool when
+//! it is slow (RSA, encrypted keys).
+
+use credvault_core::jwt::{
+    self, Algorithm, JwtSettings, KeyFamily, DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS,
+};
+use credvault_core::keys::{load_stored_key, parse_private_key, SigningKey};
+use credvault_core::limits::{JsonLimit, MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_HEADERS_BYTES};
+use credvault_core::model::Mode;
+use credvault_core::timefmt::now_millis;
+use credvault_store::Credential;
+use serde_json::{json, Map, Value};
+use zeroize::Zeroizing;
+
+use super::request::within_limits;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::body::{missing, Fields};
+use crate::{secrets, AppState};
+
+/// A mode's fields after a create or update: what may be shown (`config`) and, when the
+/// request brought new secret material, that material in the clear (`secret`; `None` keeps the
+/// stored one).
+pub struct ModeData {
+    pub config: Value,
+    pub secret: Option<Zeroizing<Vec<u8>>>,
+}
+
+pub fn parse_mode(body: &Fields) -> ApiResult<Mode> {
+    let text = body.required_str("mode")?;
+    let mode = Mode::parse(text)
+        .ok_or_else(|| ApiError::invalid("mode", format!("mode must be one of {}", Mode::NAMES)))?;
+    if !mode.is_supported() {
+        return Err(ApiError::invalid(
+            "mode",
+            format!(
+                "mode {} is not supported yet; supported modes are TEXT and JWT",
+                mode.as_str()
+            ),
+        ));
+    }
+    Ok(mode)
+}
+
+/// Applies the mode's fields of `body` to `stored` (None on create, where the required ones
+/// must be present).
+pub async fn apply_mode(
+    state: &AppState,
+    mode: Mode,
+    body: &Fields,
+    stored: Option<&Credential>,
+) -> ApiResult<ModeData> {
+    match mode {
+        Mode::Jwt => apply_jwt(state, body, stored).await,
+        Mode::Text => apply_text(body, stored),
+        _ => Err(ApiError::invalid(
+            "mode",
+            format!("mode {} is not supported yet", mode.as_str()),
+        )),
+    }
+}
+
+fn apply_text(body: &Fields, stored: Option<&Credential>) -> ApiResult<ModeData> {
+    let value = match (body.str("value")?, stored) {
+        (Some(value), _) => value,
+        (None, Some(_)) => {
+            return Ok(ModeData {
+                config: json!({}),
+                secret: None,
+            })
+        }
+        (None, None) => return Err(missing("value")),
+    };
+    if value.is_empty() {
+        return Err(ApiError::invalid("value", "value must not be empty"));
+    }
+    Ok(ModeData {
+        config: json!({}),
+        secret: Some(Zeroizing::new(value.as_bytes().to_vec())),
+    })
+}
+
+fn payload(body: &Fields) -> ApiResult<Map<String, Value>> {
+    const INVALID: &str = "jwt_payload must be a JSON object of claims, or a string holding one";
+    let payload = match body.get("jwt_payload") {
+        None => Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(Value::String(text)) if text.trim().is_empty() => Map::new(),
+        Some(Value::String(text)) => match serde_json::from_str(text) {
+            Ok(Value::Object(map)) => map,
+            // Deeper than the parser's own limit (128) is still a depth problem, and says so;
+            // serde_json tells this error apart only by its message.
+            Err(e) if e.to_string().contains("recursion limit") => {
+                return Err(ApiError::invalid(
+                    "jwt_payload",
+                    JsonLimit::TooDeep {
+                        max_depth: MAX_DEPTH,
+                    }
+                    .describe("jwt_payload"),
+                ))
+            }
+            _ => return Err(ApiError::invalid("jwt_payload", INVALID)),
+        },
+        Some(_) => return Err(ApiError::invalid("jwt_payload", INVALID)),
+    };
+    within_limits("jwt_payload", &payload, MAX_DOCUMENT_BYTES)?;
+    Ok(payload)
+}
+
+/// JOSE header fields that change how a verifier treats the token (where it fetches keys,
+/// which extensions it must understand, whether the payload is encoded): never settable.
+const FORBIDDEN_HEADERS: [&str; 7] = ["alg", "crit", "jku", "x5u", "jwk", "x5c", "b64"];
+
+fn headers(given: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
+    if let Some(name) = given
+        .keys()
+        .find(|k| FORBIDDEN_HEADERS.iter().any(|f| k.eq_ignore_ascii_case(f)))
+    {
+        let message = if name.eq_ignore_ascii_case("alg") {
+            format!("jwt_headers cannot set {name}; it always comes from jwt_algorithm")
+        } else {
+            format!(
+                "jwt_headers cannot set {name}: it changes how verifiers treat the token \
+                 (alg, crit, jku, x5u, jwk, x5c and b64 are refused)"
+            )
+        };
+        return Err(ApiError::invalid("jwt_headers", message));
+    }
+    within_limits("jwt_headers", given, MAX_HEADERS_BYTES)?;
+    Ok(given.clone())
+}
+
+const JWT_FIELDS: [&str; 7] = [
+    "jwt_algorithm",
+    "jwt_payload",
+    "jwt_auto_generate_time_claims",
+    "jwt_headers",
+    "jwt_lifetime_seconds",
+    "jwt_private_key",
+    "jwt_private_key_passphrase",
+];
+
+async fn apply_jwt(
+    state: &AppState,
+    body: &Fields,
+    stored: Option<&Credential>,
+) -> ApiResult<ModeData> {
+    let base: Option<JwtSettings> = stored.map(secrets::jwt_settings).transpose()?;
+    if let Some(base) = &base {
+        if !JWT_FIELDS.iter().any(|f| body.has(f)) {
+            return Ok(ModeData {
+                config: serde_json::to_value(base).expect("settings serialise"),
+                secret: None,
+            });
+        }
+    }
+    let settings = jwt_settings(body, base.as_ref())?;
+    let config = serde_json::to_value(&settings).expect("settings serialise");
+    let secret = check_key(state, body, stored, settings).await?;
+    Ok(ModeData { config, secret })
+}
+
+/// The JWT settings `body` gives, each absent one kept from `base` (or defaulted on create).
+fn jwt_settings(body: &Fields, base: Option<&JwtSettings>) -> ApiResult<JwtSettings> {
+    let algorithm = match (body.str("jwt_algorithm")?, base) {
+        (Some(text), _) => Algorithm::parse(text).ok_or_else(|| {
+            ApiError::invalid(
+                "jwt_algorithm",
+                format!("jwt_algorithm must be one of {}", Algorithm::NAMES),
+            )
+        })?,
+        (None, Some(base)) => base.algorithm,
+        (None, None) => return Err(missing("jwt_algorithm")),
+    };
+    let headers = match body.object("jwt_headers")? {
+        Some(given) => headers(given)?,
+        None => base.map(|b| b.headers.clone()).unwrap_or_default(),
+    };
+    let lifetime_seconds = match body.int("jwt_lifetime_seconds")? {
+        Some(seconds) => seconds,
+        None => base.map_or(DEFAULT_LIFETIME_SECONDS, |b| b.lifetime_seconds),
+    };
+    if !(1..=MAX_LIFETIME_SECONDS).contains(&lifetime_seconds) {
+        return Err(ApiError::invalid(
+            "jwt_lifetime_seconds",
+            format!("jwt_lifetime_seconds must be between 1 and {MAX_LIFETIME_SECONDS}"),
+        ));
+    }
+    Ok(JwtSettings {
+        algorithm,
+        payload: match (body.has("jwt_payload"), base) {
+            (false, Some(base)) => base.payload.clone(),
+            _ => payload(body)?,
+        },
+        auto_time_claims: match body.bool("jwt_auto_generate_time_claims")? {
+            Some(auto) => auto,
+            None => base.is_some_and(|b| b.auto_time_claims),
+        },
+        headers,
+        lifetime_seconds,
+    })
+}
+
+/// Checks the key `settings` will sign with: the one the request gives (parsed now; returned
+/// to be sealed), or the stored one, which must fit the (possibly new) algorithm.
+async fn check_key(
+    state: &AppState,
+    body: &Fields,
+    stored: Option<&Credential>,
+    settings: JwtSettings,
+) -> ApiResult<Option<Zeroizing<Vec<u8>>>> {
+    let source = match (body.has("jwt_private_key"), stored) {
+        (true, _) | (false, None) => KeySource::Given {
+            text: Zeroizing::new(body.required_str("jwt_private_key")?.to_string()),
+            passphrase: body
+                .str("jwt_private_key_passphrase")?
+                .map(|p| Zeroizing::new(p.to_string())),
+        },
+        (false, Some(stored)) => KeySource::Stored(secrets::open(state, stored)?),
+    };
+    // RSA key checks and signatures, and the KDF of encrypted keys, take milliseconds to a
+    // second: they go to the bounded key-work pool. Other keys take microseconds, less than a
+    // hand-off costs.
+    let slow =
+        settings.algorithm.family() == KeyFamily::Rsa || body.has("jwt_private_key_passphrase");
+    let check = move || source.check(&settings);
+    if slow {
+        state.key_work.run(check).await
+    } else {
+        check()
+    }
+}
+
+enum KeySource {
+    Given {
+        text: Zeroizing<String>,
+        passphrase: Option<Zeroizing<String>>,
+    },
+    Stored(Zeroizing<Vec<u8>>),
+}
+
+impl KeySource {
+    /// The key, loaded and given a trial signature; the material to seal if it is new.
+    fn check(self, settings: &JwtSettings) -> ApiResult<Option<Zeroizing<Vec<u8>>>> {
+        let (key, secret) = match self {
+            KeySource::Given { text, passphrase } => {
+                let passphrase = passphrase.as_deref().map(String::as_str);
+                let parsed = parse_private_key(settings.algorithm, &text, passphrase)?;
+                (parsed.key, Some(parsed.stored))
+            }
+            KeySource::Stored(plain) => {
+                let key = load_stored_key(settings.algorithm, &plain).map_err(|e| {
+                    ApiError::invalid(
+                        "jwt_algorithm",
+                        format!(
+                            "the stored key does not fit jwt_algorithm {}: {e}",
+                            settings.algorithm
+                        ),
+                    )
+                })?;
+                (key, None)
+            }
+        };
+        trial_signature(&key, settings)?;
+        Ok(secret)
+    }
+}
+
+/// Signs a token exactly as minting would, and checks it with the public key.
+fn trial_signature(key: &SigningKey, settings: &JwtSettings) -> ApiResult<()> {
+    let claims = jwt::claims(
+        &settings.payload,
+        settings.auto_time_claims,
+        settings.lifetime_seconds,
+        now_millis() / 1000,
+    );
+    jwt::trial_sign(key, &settings.headers, &claims)
+        .map(|_| ())
+        .map_err(|_| {
+            ApiError::invalid(
+                "jwt_private_key",
+                "jwt_private_key failed the trial signature: its parts do not belong together",
+            )
+        })
+}

@@ -1,0 +1,154 @@
+//! `PUT /user_credentials/{id}`: fields present replace the stored ones, validated as on
+//! create. With `is_test`, the mode's fields and `metadata` go to the test credential instead.
+//! Each row is written in its turn (`writes`), computed from the stored row it replaces, so
+//! concurrent updates never interleave field by field.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use credvault_core::model::{Mode, Role};
+use credvault_store::{Conflict, Credential, JsonText};
+use serde_json::value::RawValue;
+
+use super::checks::{apply_common, Context};
+use super::mode::{apply_mode, parse_mode};
+use super::request::{self, Common};
+use super::{render_by_id, slug_taken, visible, writes};
+use crate::error::{ApiError, ApiResult, ResultExt};
+use crate::extract::auth::{require_role, Caller};
+use crate::extract::body::{Fields, JsonBody};
+use crate::{path_id, secrets, AppState};
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Box<RawValue>>> {
+    let id = path_id(&raw_id, "credential")?;
+    let update = Update {
+        mode: parse_mode(&body)?,
+        is_test: body.bool("is_test")?.unwrap_or(false),
+        enable_test: body.bool("test_credential_enabled")?,
+        state: &state,
+        caller: &caller,
+        body: &body,
+        id,
+    };
+    if update.is_test {
+        writes::in_turn(id, || update.write_test()).await?;
+        if update.enable_test.is_none() {
+            tracing::info!(credential_id = id, "test credential updated");
+            return render_by_id(&state, id).await;
+        }
+    }
+    writes::in_turn(id, || update.write_live()).await?;
+    tracing::info!(credential_id = id, "credential updated");
+    render_by_id(&state, id).await
+}
+
+struct Update<'a> {
+    state: &'a AppState,
+    caller: &'a Caller,
+    body: &'a Fields,
+    id: i64,
+    mode: Mode,
+    /// The mode's fields and metadata are for the test credential.
+    is_test: bool,
+    /// `test_credential_enabled`, when given.
+    enable_test: Option<bool>,
+}
+
+impl Update<'_> {
+    /// The live credential and the caller's role, if the caller may update it in this mode.
+    async fn editable(&self) -> ApiResult<(Credential, Role)> {
+        let (view, role) = visible(self.state, self.caller, self.id).await?;
+        require_role(role, Role::Editor, "update credentials of this team")?;
+        let live = view.credential;
+        if live.mode != self.mode {
+            return Err(ApiError::invalid(
+                "mode",
+                format!(
+                    "mode cannot change: credential {} is a {} credential",
+                    self.id, live.mode
+                ),
+            ));
+        }
+        Ok((live, role))
+    }
+
+    /// The attached test credential; 422 naming `field`, which asked for it, when there is none.
+    async fn test_row(&self, field: &'static str) -> ApiResult<Credential> {
+        self.state
+            .store
+            .get_test_credential(self.id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    field,
+                    format!(
+                        "credential {} has no test credential; attach one with live_credential_id",
+                        self.id
+                    ),
+                )
+            })
+    }
+
+    /// Writes the mode's fields and metadata to the test credential; None if it changed
+    /// meanwhile.
+    async fn write_test(&self) -> ApiResult<Option<()>> {
+        self.editable().await?;
+        let test = self.test_row("is_test").await?;
+        let mut next = test.clone();
+        if self.body.has("metadata") {
+            next.metadata = JsonText::of(&request::metadata(self.body)?);
+        }
+        self.apply_mode_to(&mut next, &test).await?;
+        Ok(self.state.store.update_credential(&next).await?.map(drop))
+    }
+
+    /// Writes the common and mode fields (unless `is_test`) and `test_credential_enabled` to
+    /// the live credential; None if it changed meanwhile.
+    async fn write_live(&self) -> ApiResult<Option<()>> {
+        let (live, role) = self.editable().await?;
+        if !self.is_test && self.enable_test == Some(true) {
+            self.test_row("test_credential_enabled").await?;
+        }
+        let mut next = live.clone();
+        if !self.is_test {
+            let ctx = Context {
+                state: self.state,
+                caller: self.caller,
+                team_id: live.team_id,
+                role,
+                is_owner: live.owner_id == self.caller.user.id,
+            };
+            let before = Common::of(&live)?;
+            apply_common(&ctx, &before, self.body)
+                .await?
+                .write_to(&mut next);
+            self.apply_mode_to(&mut next, &live).await?;
+        }
+        if let Some(enabled) = self.enable_test {
+            next.test_credential_enabled = enabled;
+        }
+        let written = self
+            .state
+            .store
+            .update_credential(&next)
+            .await
+            .on_conflict(Conflict::CredentialSlug, || {
+                slug_taken(&next.slug, live.team_id)
+            })?;
+        Ok(written.map(drop))
+    }
+
+    /// The mode's fields of the request on `next`, computed from `stored`.
+    async fn apply_mode_to(&self, next: &mut Credential, stored: &Credential) -> ApiResult<()> {
+        let data = apply_mode(self.state, self.mode, self.body, Some(stored)).await?;
+        next.config = JsonText::of(&data.config);
+        if let Some(secret) = data.secret {
+            next.secret = secrets::seal(self.state, next.team_id, &next.uid, &secret);
+        }
+        Ok(())
+    }
+}

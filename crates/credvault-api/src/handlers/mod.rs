@@ -1,0 +1,9 @@
+//! One module per resource of the API; each handler takes its extractors, checks what the
+//! caller may do, calls the store and renders the answer. Minting lives in [`crate::mint`].
+
+pub mod credentials;
+pub mod folders;
+pub mod health;
+pub mod openapi;
+pub mod teams;
+pub mod users;
