@@ -4,6 +4,8 @@
 //! Failures of every kind become an `error::ApiError`, mapped to HTTP in one place. See
 //! docs/architecture.md.
 
+#![forbid(unsafe_code)]
+
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;

@@ -428,7 +428,12 @@ mod tests {
         }
         let long = format!("https://a.example.com/{}", "a".repeat(MAX_URL_LEN));
         assert_eq!(Target::from_url(&long), Err(TooLong));
+    }
 
+    /// Paths are matched after dot segments and encoded separators are resolved, as servers
+    /// resolve them; userinfo and case do not change the host.
+    #[test]
+    fn url_paths_and_hosts_are_resolved_before_matching() {
         let table: &[(&str, &str, bool)] = &[
             (
                 "svc.example.net/v1/*",

@@ -649,102 +649,108 @@ fn parse_jwk(alg: Algorithm, text: &str) -> Result<ParsedKey, KeyError> {
     let jwk: Jwk = serde_json::from_str(text)
         .map_err(|_| KeyError::Malformed("JWK is not a JSON object with string members"))?;
     match jwk.kty.as_deref() {
-        Some("RSA") => {
-            if alg.family() != KeyFamily::Rsa {
-                return Err(wrong_kind(alg, "an RSA JWK".into()));
-            }
-            if jwk.d.is_none() {
-                return Err(KeyError::PublicKey);
-            }
-            let n = b64(&jwk.n, "RSA JWK member n")?;
-            let e = b64(&jwk.e, "RSA JWK member e")?;
-            let d = b64(&jwk.d, "RSA JWK member d")?;
-            if [&jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi]
-                .iter()
-                .any(|m| m.is_none())
-            {
-                return Err(KeyError::Unsupported(
-                    "an RSA JWK without its CRT members p, q, dp, dq, qi".into(),
-                ));
-            }
-            let components = KeyPairComponents {
-                public_key: PublicKeyComponents {
-                    n: n.as_slice(),
-                    e: e.as_slice(),
-                },
-                d: d.as_slice(),
-                p: &b64(&jwk.p, "RSA JWK member p")?[..],
-                q: &b64(&jwk.q, "RSA JWK member q")?[..],
-                dP: &b64(&jwk.dp, "RSA JWK member dp")?[..],
-                dQ: &b64(&jwk.dq, "RSA JWK member dq")?[..],
-                qInv: &b64(&jwk.qi, "RSA JWK member qi")?[..],
-            };
-            let significant = n.iter().skip_while(|b| **b == 0).count();
-            if significant * 8 < MIN_RSA_BITS {
-                return Err(KeyError::RsaTooShort);
-            }
-            let pair =
-                RsaKeyPair::from_components(&components).map_err(|e| match rsa_rejection(e) {
-                    KeyError::Malformed(_) => {
-                        KeyError::Malformed("RSA JWK members do not form a consistent key")
-                    }
-                    other => other,
-                })?;
-            rsa_parsed(alg, pair)
-        }
-        Some("EC") => {
-            let curve = match jwk.crv.as_deref() {
-                Some("P-256") => Curve::P256,
-                Some("P-384") => Curve::P384,
-                Some("P-521") => Curve::P521,
-                Some("secp256k1") => {
-                    return Err(KeyError::Unsupported("an EC JWK on curve secp256k1".into()))
-                }
-                _ => return Err(KeyError::Malformed("EC JWK member crv")),
-            };
-            check_curve(alg, curve)?;
-            if jwk.d.is_none() {
-                return Err(KeyError::PublicKey);
-            }
-            let d = b64(&jwk.d, "EC JWK member d")?;
-            let x = b64(&jwk.x, "EC JWK member x")?;
-            let y = b64(&jwk.y, "EC JWK member y")?;
-            let mut public = Vec::with_capacity(1 + x.len() + y.len());
-            public.push(0x04);
-            public.extend_from_slice(&x);
-            public.extend_from_slice(&y);
-            let pair =
-                EcdsaKeyPair::from_private_key_and_public_key(ec_signing(curve), &d, &public)
-                    .map_err(|_| {
-                        KeyError::Malformed("EC JWK members do not form a consistent key")
-                    })?;
-            ec_parsed(alg, pair)
-        }
-        Some("OKP") => {
-            match jwk.crv.as_deref() {
-                Some("Ed25519") => {}
-                Some(other @ ("Ed448" | "X25519" | "X448")) => {
-                    return Err(KeyError::Unsupported(format!(
-                        "an OKP JWK on curve {other}"
-                    )))
-                }
-                _ => return Err(KeyError::Malformed("OKP JWK member crv")),
-            }
-            if alg.family() != KeyFamily::Ed25519 {
-                return Err(wrong_kind(alg, "an Ed25519 JWK".into()));
-            }
-            if jwk.d.is_none() {
-                return Err(KeyError::PublicKey);
-            }
-            let d = b64(&jwk.d, "OKP JWK member d")?;
-            let x = b64(&jwk.x, "OKP JWK member x")?;
-            let pair = Ed25519KeyPair::from_seed_and_public_key(&d, &x)
-                .map_err(|_| KeyError::Malformed("OKP JWK members do not form a consistent key"))?;
-            ed25519_parsed(alg, pair)
-        }
+        Some("RSA") => rsa_jwk(alg, &jwk),
+        Some("EC") => ec_jwk(alg, &jwk),
+        Some("OKP") => okp_jwk(alg, &jwk),
         Some("oct") => Err(wrong_kind(alg, "a symmetric (oct) JWK".into())),
         _ => Err(KeyError::Malformed("JWK member kty must be RSA, EC or OKP")),
     }
+}
+
+fn rsa_jwk(alg: Algorithm, jwk: &Jwk) -> Result<ParsedKey, KeyError> {
+    if alg.family() != KeyFamily::Rsa {
+        return Err(wrong_kind(alg, "an RSA JWK".into()));
+    }
+    if jwk.d.is_none() {
+        return Err(KeyError::PublicKey);
+    }
+    let n = b64(&jwk.n, "RSA JWK member n")?;
+    let e = b64(&jwk.e, "RSA JWK member e")?;
+    let d = b64(&jwk.d, "RSA JWK member d")?;
+    if [&jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi]
+        .iter()
+        .any(|m| m.is_none())
+    {
+        return Err(KeyError::Unsupported(
+            "an RSA JWK without its CRT members p, q, dp, dq, qi".into(),
+        ));
+    }
+    let components = KeyPairComponents {
+        public_key: PublicKeyComponents {
+            n: n.as_slice(),
+            e: e.as_slice(),
+        },
+        d: d.as_slice(),
+        p: &b64(&jwk.p, "RSA JWK member p")?[..],
+        q: &b64(&jwk.q, "RSA JWK member q")?[..],
+        dP: &b64(&jwk.dp, "RSA JWK member dp")?[..],
+        dQ: &b64(&jwk.dq, "RSA JWK member dq")?[..],
+        qInv: &b64(&jwk.qi, "RSA JWK member qi")?[..],
+    };
+    let significant = n.iter().skip_while(|b| **b == 0).count();
+    if significant * 8 < MIN_RSA_BITS {
+        return Err(KeyError::RsaTooShort);
+    }
+    let pair =
+        RsaKeyPair::from_components(&components).map_err(|e| match rsa_rejection(e) {
+            KeyError::Malformed(_) => {
+                KeyError::Malformed("RSA JWK members do not form a consistent key")
+            }
+            other => other,
+        })?;
+    rsa_parsed(alg, pair)
+}
+
+fn ec_jwk(alg: Algorithm, jwk: &Jwk) -> Result<ParsedKey, KeyError> {
+    let curve = match jwk.crv.as_deref() {
+        Some("P-256") => Curve::P256,
+        Some("P-384") => Curve::P384,
+        Some("P-521") => Curve::P521,
+        Some("secp256k1") => {
+            return Err(KeyError::Unsupported("an EC JWK on curve secp256k1".into()))
+        }
+        _ => return Err(KeyError::Malformed("EC JWK member crv")),
+    };
+    check_curve(alg, curve)?;
+    if jwk.d.is_none() {
+        return Err(KeyError::PublicKey);
+    }
+    let d = b64(&jwk.d, "EC JWK member d")?;
+    let x = b64(&jwk.x, "EC JWK member x")?;
+    let y = b64(&jwk.y, "EC JWK member y")?;
+    let mut public = Vec::with_capacity(1 + x.len() + y.len());
+    public.push(0x04);
+    public.extend_from_slice(&x);
+    public.extend_from_slice(&y);
+    let pair =
+        EcdsaKeyPair::from_private_key_and_public_key(ec_signing(curve), &d, &public)
+            .map_err(|_| {
+                KeyError::Malformed("EC JWK members do not form a consistent key")
+            })?;
+    ec_parsed(alg, pair)
+}
+
+fn okp_jwk(alg: Algorithm, jwk: &Jwk) -> Result<ParsedKey, KeyError> {
+    match jwk.crv.as_deref() {
+        Some("Ed25519") => {}
+        Some(other @ ("Ed448" | "X25519" | "X448")) => {
+            return Err(KeyError::Unsupported(format!(
+                "an OKP JWK on curve {other}"
+            )))
+        }
+        _ => return Err(KeyError::Malformed("OKP JWK member crv")),
+    }
+    if alg.family() != KeyFamily::Ed25519 {
+        return Err(wrong_kind(alg, "an Ed25519 JWK".into()));
+    }
+    if jwk.d.is_none() {
+        return Err(KeyError::PublicKey);
+    }
+    let d = b64(&jwk.d, "OKP JWK member d")?;
+    let x = b64(&jwk.x, "OKP JWK member x")?;
+    let pair = Ed25519KeyPair::from_seed_and_public_key(&d, &x)
+        .map_err(|_| KeyError::Malformed("OKP JWK members do not form a consistent key"))?;
+    ed25519_parsed(alg, pair)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! credvault's domain: everything that decides what a credential is and how its secrets are
 //! handled, with no I/O, no async and no HTTP, so that all of it is unit-testable.
 
+#![forbid(unsafe_code)]
+
 pub mod crypto;
 pub mod hosts;
 pub mod jwt;

@@ -6,6 +6,8 @@
 //! The store is deliberately dumb: it keeps rows and enforces uniqueness, and never sees a
 //! secret in plain text (secrets arrive sealed by the caller).
 
+#![forbid(unsafe_code)]
+
 use async_trait::async_trait;
 use credvault_core::model::{Mode, ReadAccess, Role};
 

@@ -120,7 +120,10 @@ fn main() -> ExitCode {
     // Everything credvault creates (database, WAL, keys) is for its own user only, whoever
     // created the data directory and whatever umask the service manager set.
     // SAFETY: umask only changes this process's file-creation mask.
-    unsafe { libc::umask(0o077) };
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::umask(0o077)
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -67,6 +67,7 @@ fn raise_open_file_limit() -> u64 {
         rlim_max: 0,
     };
     // SAFETY: getrlimit and setrlimit only read and write the struct passed in.
+    #[allow(unsafe_code)]
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
             return 1024;

@@ -126,6 +126,10 @@ impl Metrics {
                 );
             }
         }
+        self.render_http(out);
+    }
+
+    fn render_http(&self, out: &mut String) {
         out.push_str(
             "# HELP credvault_http_requests_total HTTP requests by route, method and status.\n",
         );
@@ -141,6 +145,10 @@ impl Metrics {
                 "credvault_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
             );
         }
+        self.render_latency(out);
+    }
+
+    fn render_latency(&self, out: &mut String) {
         out.push_str(
             "# HELP credvault_http_request_duration_seconds HTTP request latency by route.\n",
         );

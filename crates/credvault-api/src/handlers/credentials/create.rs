@@ -11,7 +11,7 @@ use credvault_store::{Conflict, CredentialView, JsonText, NewCredential, Owner};
 use serde_json::value::RawValue;
 
 use super::checks::{apply_common, Context};
-use super::mode::{apply_mode, parse_mode};
+use super::mode::{apply_mode, parse_mode, ModeData};
 use super::render::render;
 use super::request::{self, Common};
 use super::{render_by_id, slug_taken, visible, writes};
@@ -46,31 +46,8 @@ pub async fn create(
     };
     let common = apply_common(&ctx, &Common::defaults(), &body).await?;
     let data = apply_mode(&state, mode, &body, None).await?;
-    let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
-
-    let uid = generate_uid();
-    let sealed = secrets::seal(&state, team.id, &uid, &secret);
     let slug = common.slug.clone();
-    let new = NewCredential {
-        uid,
-        team_id: team.id,
-        live_id: None,
-        name: common.name,
-        slug: common.slug,
-        mode,
-        folder_id: common.folder_id,
-        read_access: common.read_access,
-        shared_team_slugs: common.shared_team_slugs,
-        description: common.description,
-        metadata: JsonText::of(&common.metadata),
-        allowed_hosts: common.allowed_hosts,
-        owner_id: caller.user.id,
-        expires_at: common.expires_at,
-        expiry_notifications_enabled: common.expiry_notifications_enabled,
-        notification_recipient_ids: common.recipient_ids,
-        config: JsonText::of(&data.config),
-        secret: sealed,
-    };
+    let new = live_row(&state, team.id, caller.user.id, mode, common, data)?;
     let row = state
         .store
         .create_credential(new)
@@ -89,6 +66,40 @@ pub async fn create(
         test_times: None,
     };
     Ok((StatusCode::CREATED, Json(render(&view))))
+}
+
+/// The row of a new live credential, its secret sealed.
+fn live_row(
+    state: &AppState,
+    team_id: i64,
+    owner_id: i64,
+    mode: Mode,
+    common: Common,
+    data: ModeData,
+) -> ApiResult<NewCredential> {
+    let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
+    let uid = generate_uid();
+    let sealed = secrets::seal(state, team_id, &uid, &secret);
+    Ok(NewCredential {
+        uid,
+        team_id,
+        live_id: None,
+        name: common.name,
+        slug: common.slug,
+        mode,
+        folder_id: common.folder_id,
+        read_access: common.read_access,
+        shared_team_slugs: common.shared_team_slugs,
+        description: common.description,
+        metadata: JsonText::of(&common.metadata),
+        allowed_hosts: common.allowed_hosts,
+        owner_id,
+        expires_at: common.expires_at,
+        expiry_notifications_enabled: common.expiry_notifications_enabled,
+        notification_recipient_ids: common.recipient_ids,
+        config: JsonText::of(&data.config),
+        secret: sealed,
+    })
 }
 
 /// `POST /user_credentials` with `live_credential_id` (Tines): attaches a test credential.
