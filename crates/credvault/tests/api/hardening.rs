@@ -551,11 +551,11 @@ async fn a_deactivated_user_is_locked_out_at_once_and_listed_inactive() {
     let (status, created) = server.create_credential(key, jwt_body(team_id, "c")).await;
     assert_eq!(status, 201);
     let path = cred_path(created["id"].as_i64().unwrap());
-    let (status, _) = server.post(&format!("{path}/token"), &key, json!({})).await;
+    let (status, _) = server.post(&format!("{path}/token"), key, json!({})).await;
     assert_eq!(status, 200);
 
     let (status, body) = server
-        .delete(&format!("/api/v1/admin/users/{user_id}"), &key)
+        .delete(&format!("/api/v1/admin/users/{user_id}"), key)
         .await;
     assert_error(status, &body, 403, None, "tenant admins");
     let (status, body) = server
@@ -563,9 +563,9 @@ async fn a_deactivated_user_is_locked_out_at_once_and_listed_inactive() {
         .await;
     assert_eq!(status, 204, "{body}");
 
-    let (status, _) = server.get(&path, &key).await;
+    let (status, _) = server.get(&path, key).await;
     assert_eq!(status, 401);
-    let (status, _) = server.post(&format!("{path}/token"), &key, json!({})).await;
+    let (status, _) = server.post(&format!("{path}/token"), key, json!({})).await;
     assert_eq!(status, 401);
     let (status, users) = server.get("/api/v1/admin/users", OWNER_KEY).await;
     assert_eq!(status, 200);

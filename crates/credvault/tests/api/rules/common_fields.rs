@@ -85,16 +85,16 @@ async fn names_must_have_a_slug_and_fit_255_characters() {
     #[rustfmt::skip]
     let cases = vec![
         // name
-        case("name missing", &ta, vec![Remove("name")], err(422, Some("name"), "required")),
-        case("name null", &ta, vec![Set("name", Value::Null)], err(422, Some("name"), "required")),
-        case("name with empty slug", &ta, vec![Set("name", json!("!!!"))], err(422, Some("name"), "letter or digit")),
-        case("name only spaces", &ta, vec![Set("name", json!("   "))], err(422, Some("name"), "letter or digit")),
-        case("name too long", &ta, vec![Set("name", json!(long_name))], err(422, Some("name"), "255")),
-        case("name not a string", &ta, vec![Set("name", json!(5))], err(422, Some("name"), "string")),
-        case("name with a NUL character", &ta, vec![Set("name", json!("nul\u{0}name"))], err(422, Some("name"), "NUL")),
-        case("description with a NUL character", &ta, vec![Set("description", json!("a\u{0}b"))], err(422, Some("description"), "NUL")),
-        case("name of 255 characters", &ta, vec![Set("name", json!(max_name))], ok(201, vec![("name", json!(max_name))])),
-        case("slug of a name", &ta, vec![Set("name", json!("  My  API-Key!! "))], ok(201, vec![("slug", json!("my_api_key"))])),
+        case("name missing", ta, vec![Remove("name")], err(422, Some("name"), "required")),
+        case("name null", ta, vec![Set("name", Value::Null)], err(422, Some("name"), "required")),
+        case("name with empty slug", ta, vec![Set("name", json!("!!!"))], err(422, Some("name"), "letter or digit")),
+        case("name only spaces", ta, vec![Set("name", json!("   "))], err(422, Some("name"), "letter or digit")),
+        case("name too long", ta, vec![Set("name", json!(long_name))], err(422, Some("name"), "255")),
+        case("name not a string", ta, vec![Set("name", json!(5))], err(422, Some("name"), "string")),
+        case("name with a NUL character", ta, vec![Set("name", json!("nul\u{0}name"))], err(422, Some("name"), "NUL")),
+        case("description with a NUL character", ta, vec![Set("description", json!("a\u{0}b"))], err(422, Some("description"), "NUL")),
+        case("name of 255 characters", ta, vec![Set("name", json!(max_name))], ok(201, vec![("name", json!(max_name))])),
+        case("slug of a name", ta, vec![Set("name", json!("  My  API-Key!! "))], ok(201, vec![("slug", json!("my_api_key"))])),
     ];
     run_create_cases(&c.server, |name| jwt_body(*alpha, name), cases).await;
 }
@@ -106,14 +106,14 @@ async fn mode_must_be_a_supported_one() {
     #[rustfmt::skip]
     let cases = vec![
         // mode
-        case("mode missing", &ta, vec![Remove("mode")], err(422, Some("mode"), "required")),
-        case("mode unknown", &ta, vec![Set("mode", json!("SAML"))], err(422, Some("mode"), "one of")),
-        case("mode not a string", &ta, vec![Set("mode", json!(1))], err(422, Some("mode"), "string")),
-        case("mode OAUTH", &ta, vec![Set("mode", json!("OAUTH"))], err(422, Some("mode"), "not supported")),
-        case("mode AWS", &ta, vec![Set("mode", json!("AWS"))], err(422, Some("mode"), "not supported")),
-        case("mode MTLS", &ta, vec![Set("mode", json!("MTLS"))], err(422, Some("mode"), "not supported")),
-        case("mode HTTP_REQUEST_AGENT", &ta, vec![Set("mode", json!("HTTP_REQUEST_AGENT"))], err(422, Some("mode"), "not supported")),
-        case("mode MULTI_REQUEST", &ta, vec![Set("mode", json!("MULTI_REQUEST"))], err(422, Some("mode"), "not supported")),
+        case("mode missing", ta, vec![Remove("mode")], err(422, Some("mode"), "required")),
+        case("mode unknown", ta, vec![Set("mode", json!("SAML"))], err(422, Some("mode"), "one of")),
+        case("mode not a string", ta, vec![Set("mode", json!(1))], err(422, Some("mode"), "string")),
+        case("mode OAUTH", ta, vec![Set("mode", json!("OAUTH"))], err(422, Some("mode"), "not supported")),
+        case("mode AWS", ta, vec![Set("mode", json!("AWS"))], err(422, Some("mode"), "not supported")),
+        case("mode MTLS", ta, vec![Set("mode", json!("MTLS"))], err(422, Some("mode"), "not supported")),
+        case("mode HTTP_REQUEST_AGENT", ta, vec![Set("mode", json!("HTTP_REQUEST_AGENT"))], err(422, Some("mode"), "not supported")),
+        case("mode MULTI_REQUEST", ta, vec![Set("mode", json!("MULTI_REQUEST"))], err(422, Some("mode"), "not supported")),
     ];
     run_create_cases(&c.server, |name| jwt_body(*alpha, name), cases).await;
 }
@@ -134,15 +134,15 @@ async fn team_id_must_name_a_team_where_the_caller_may_write() {
     #[rustfmt::skip]
     let cases = vec![
         // team_id and the caller's role
-        case("team_id missing", &ta, vec![Remove("team_id")], err(422, Some("team_id"), "required")),
-        case("team_id not an integer", &ta, vec![Set("team_id", json!("abc"))], err(422, Some("team_id"), "integer")),
-        case("team_id a fraction", &ta, vec![Set("team_id", json!(1.5))], err(422, Some("team_id"), "integer")),
-        case("team_id a boolean", &ta, vec![Set("team_id", json!(true))], err(422, Some("team_id"), "integer")),
-        case("team_id of a team the caller is not in", &ta, vec![Set("team_id", json!(gamma))], err(404, None, "not found")),
-        case("team_id of no team", &ta, vec![Set("team_id", json!(999_999))], err(404, None, "not found")),
-        case("caller is a VIEWER", &vw, vec![], err(403, None, "EDITOR")),
-        case("caller in no team", &out, vec![], err(404, None, "not found")),
-        case("caller is an EDITOR", &ed, vec![], ok(201, vec![("team_id", json!(alpha)), ("owner/user_id", json!(ed_id)), ("owner/email", json!("ed@rules.test"))])),
+        case("team_id missing", ta, vec![Remove("team_id")], err(422, Some("team_id"), "required")),
+        case("team_id not an integer", ta, vec![Set("team_id", json!("abc"))], err(422, Some("team_id"), "integer")),
+        case("team_id a fraction", ta, vec![Set("team_id", json!(1.5))], err(422, Some("team_id"), "integer")),
+        case("team_id a boolean", ta, vec![Set("team_id", json!(true))], err(422, Some("team_id"), "integer")),
+        case("team_id of a team the caller is not in", ta, vec![Set("team_id", json!(gamma))], err(404, None, "not found")),
+        case("team_id of no team", ta, vec![Set("team_id", json!(999_999))], err(404, None, "not found")),
+        case("caller is a VIEWER", vw, vec![], err(403, None, "EDITOR")),
+        case("caller in no team", out, vec![], err(404, None, "not found")),
+        case("caller is an EDITOR", ed, vec![], ok(201, vec![("team_id", json!(alpha)), ("owner/user_id", json!(ed_id)), ("owner/email", json!("ed@rules.test"))])),
     ];
     run_create_cases(&c.server, |name| jwt_body(*alpha, name), cases).await;
 }
@@ -161,10 +161,10 @@ async fn folder_id_must_be_a_credential_folder_of_the_team() {
     #[rustfmt::skip]
     let cases = vec![
         // folder_id
-        case("folder_id of another team", &ta, vec![Set("folder_id", json!(folder_beta))], err(422, Some("folder_id"), "CREDENTIAL folder")),
-        case("folder_id of no folder", &ta, vec![Set("folder_id", json!(999_999))], err(422, Some("folder_id"), "CREDENTIAL folder")),
-        case("folder_id not an integer", &ta, vec![Set("folder_id", json!("abc"))], err(422, Some("folder_id"), "integer")),
-        case("folder_id of the team", &ed, vec![Set("folder_id", json!(folder_alpha))], ok(201, vec![("folder_id", json!(folder_alpha))])),
+        case("folder_id of another team", ta, vec![Set("folder_id", json!(folder_beta))], err(422, Some("folder_id"), "CREDENTIAL folder")),
+        case("folder_id of no folder", ta, vec![Set("folder_id", json!(999_999))], err(422, Some("folder_id"), "CREDENTIAL folder")),
+        case("folder_id not an integer", ta, vec![Set("folder_id", json!("abc"))], err(422, Some("folder_id"), "integer")),
+        case("folder_id of the team", ed, vec![Set("folder_id", json!(folder_alpha))], ok(201, vec![("folder_id", json!(folder_alpha))])),
     ];
     run_create_cases(&c.server, |name| jwt_body(*alpha, name), cases).await;
 }
@@ -176,25 +176,25 @@ async fn sharing_beyond_the_team_needs_team_admin_and_valid_slugs() {
     #[rustfmt::skip]
     let cases = vec![
         // read_access and shared_team_slugs
-        case("read_access unknown", &ta, vec![Set("read_access", json!("PUBLIC"))], err(422, Some("read_access"), "one of")),
-        case("read_access not a string", &ta, vec![Set("read_access", json!(1))], err(422, Some("read_access"), "string")),
-        case("GLOBAL by an EDITOR", &ed, vec![Set("read_access", json!("GLOBAL"))], err(403, Some("read_access"), "TEAM_ADMIN")),
-        case("SPECIFIC_TEAMS by an EDITOR", &ed, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!(["rules_alpha"]))], err(403, Some("read_access"), "TEAM_ADMIN")),
-        case("SPECIFIC_TEAMS without shared_team_slugs", &ta, vec![Set("read_access", json!("SPECIFIC_TEAMS"))], err(422, Some("shared_team_slugs"), "at least one")),
-        case("SPECIFIC_TEAMS with no slugs", &ta, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!([]))], err(422, Some("shared_team_slugs"), "at least one")),
-        case("shared_team_slugs with TEAM", &ta, vec![Set("read_access", json!("TEAM")), Set("shared_team_slugs", json!(["rules_delta"]))], err(422, Some("shared_team_slugs"), "SPECIFIC_TEAMS")),
-        case("shared_team_slugs with read_access absent", &ta, vec![Set("shared_team_slugs", json!(["rules_delta"]))], err(422, Some("shared_team_slugs"), "SPECIFIC_TEAMS")),
-        case("shared_team_slugs with GLOBAL", &ta, vec![Set("read_access", json!("GLOBAL")), Set("shared_team_slugs", json!(["rules_delta"]))], err(422, Some("shared_team_slugs"), "SPECIFIC_TEAMS")),
-        case("shared_team_slugs not an array", &ta, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!("rules_delta"))], err(422, Some("shared_team_slugs"), "array")),
-        case("shared_team_slugs with a number", &ta, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!([1]))], err(422, Some("shared_team_slugs"), "string")),
-        case("shared_team_slugs unknown slug", &ta, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!(["rules_nowhere"]))], err(422, Some("shared_team_slugs"), "rules_nowhere")),
-        case("shared with a team where the caller is VIEWER", &ta, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!(["rules_beta"]))], err(403, Some("shared_team_slugs"), "EDITOR")),
-        case("shared with a team the caller is not in", &ta, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!(["rules_delta", "rules_gamma"]))], err(403, Some("shared_team_slugs"), "EDITOR")),
-        case("TEAM with an empty list by an EDITOR", &ed, vec![Set("read_access", json!("TEAM")), Set("shared_team_slugs", json!([]))], ok(201, vec![("read_access", json!("TEAM")), ("shared_team_slugs", json!([]))])),
-        case("GLOBAL by a TEAM_ADMIN", &ta, vec![Set("read_access", json!("GLOBAL"))], ok(201, vec![("read_access", json!("GLOBAL")), ("shared_team_slugs", json!([]))])),
+        case("read_access unknown", ta, vec![Set("read_access", json!("PUBLIC"))], err(422, Some("read_access"), "one of")),
+        case("read_access not a string", ta, vec![Set("read_access", json!(1))], err(422, Some("read_access"), "string")),
+        case("GLOBAL by an EDITOR", ed, vec![Set("read_access", json!("GLOBAL"))], err(403, Some("read_access"), "TEAM_ADMIN")),
+        case("SPECIFIC_TEAMS by an EDITOR", ed, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!(["rules_alpha"]))], err(403, Some("read_access"), "TEAM_ADMIN")),
+        case("SPECIFIC_TEAMS without shared_team_slugs", ta, vec![Set("read_access", json!("SPECIFIC_TEAMS"))], err(422, Some("shared_team_slugs"), "at least one")),
+        case("SPECIFIC_TEAMS with no slugs", ta, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!([]))], err(422, Some("shared_team_slugs"), "at least one")),
+        case("shared_team_slugs with TEAM", ta, vec![Set("read_access", json!("TEAM")), Set("shared_team_slugs", json!(["rules_delta"]))], err(422, Some("shared_team_slugs"), "SPECIFIC_TEAMS")),
+        case("shared_team_slugs with read_access absent", ta, vec![Set("shared_team_slugs", json!(["rules_delta"]))], err(422, Some("shared_team_slugs"), "SPECIFIC_TEAMS")),
+        case("shared_team_slugs with GLOBAL", ta, vec![Set("read_access", json!("GLOBAL")), Set("shared_team_slugs", json!(["rules_delta"]))], err(422, Some("shared_team_slugs"), "SPECIFIC_TEAMS")),
+        case("shared_team_slugs not an array", ta, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!("rules_delta"))], err(422, Some("shared_team_slugs"), "array")),
+        case("shared_team_slugs with a number", ta, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!([1]))], err(422, Some("shared_team_slugs"), "string")),
+        case("shared_team_slugs unknown slug", ta, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!(["rules_nowhere"]))], err(422, Some("shared_team_slugs"), "rules_nowhere")),
+        case("shared with a team where the caller is VIEWER", ta, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!(["rules_beta"]))], err(403, Some("shared_team_slugs"), "EDITOR")),
+        case("shared with a team the caller is not in", ta, vec![Set("read_access", json!("SPECIFIC_TEAMS")), Set("shared_team_slugs", json!(["rules_delta", "rules_gamma"]))], err(403, Some("shared_team_slugs"), "EDITOR")),
+        case("TEAM with an empty list by an EDITOR", ed, vec![Set("read_access", json!("TEAM")), Set("shared_team_slugs", json!([]))], ok(201, vec![("read_access", json!("TEAM")), ("shared_team_slugs", json!([]))])),
+        case("GLOBAL by a TEAM_ADMIN", ta, vec![Set("read_access", json!("GLOBAL"))], ok(201, vec![("read_access", json!("GLOBAL")), ("shared_team_slugs", json!([]))])),
         case(
             "SPECIFIC_TEAMS where the caller is EDITOR",
-            &ta,
+            ta,
             vec![
                 Set("read_access", json!("SPECIFIC_TEAMS")),
                 Set("shared_team_slugs", json!(["rules_delta"])),
@@ -233,17 +233,17 @@ async fn description_metadata_and_allowed_hosts_must_have_their_types() {
     #[rustfmt::skip]
     let cases = vec![
         // description, metadata
-        case("description not a string", &ta, vec![Set("description", json!(5))], err(422, Some("description"), "string")),
-        case("metadata an array", &ta, vec![Set("metadata", json!([1, 2]))], err(422, Some("metadata"), "object")),
-        case("metadata a string", &ta, vec![Set("metadata", json!("{}"))], err(422, Some("metadata"), "object")),
-        case("metadata a number", &ta, vec![Set("metadata", json!(3))], err(422, Some("metadata"), "object")),
+        case("description not a string", ta, vec![Set("description", json!(5))], err(422, Some("description"), "string")),
+        case("metadata an array", ta, vec![Set("metadata", json!([1, 2]))], err(422, Some("metadata"), "object")),
+        case("metadata a string", ta, vec![Set("metadata", json!("{}"))], err(422, Some("metadata"), "object")),
+        case("metadata a number", ta, vec![Set("metadata", json!(3))], err(422, Some("metadata"), "object")),
         // allowed_hosts
-        case("allowed_hosts not an array", &ta, vec![Set("allowed_hosts", json!("api.example.com"))], err(422, Some("allowed_hosts"), "array")),
-        case("allowed_hosts with an empty string", &ta, vec![Set("allowed_hosts", json!(["api.example.com", ""]))], err(422, Some("allowed_hosts"), "empty")),
-        case("allowed_hosts with a space", &ta, vec![Set("allowed_hosts", json!(["a b"]))], err(422, Some("allowed_hosts"), "whitespace")),
-        case("allowed_hosts with a leading space", &ta, vec![Set("allowed_hosts", json!([" api.example.com"]))], err(422, Some("allowed_hosts"), "whitespace")),
-        case("allowed_hosts with a number", &ta, vec![Set("allowed_hosts", json!([5]))], err(422, Some("allowed_hosts"), "string")),
-        case("allowed_hosts an object", &ta, vec![Set("allowed_hosts", json!({"host": "a.com"}))], err(422, Some("allowed_hosts"), "array")),
+        case("allowed_hosts not an array", ta, vec![Set("allowed_hosts", json!("api.example.com"))], err(422, Some("allowed_hosts"), "array")),
+        case("allowed_hosts with an empty string", ta, vec![Set("allowed_hosts", json!(["api.example.com", ""]))], err(422, Some("allowed_hosts"), "empty")),
+        case("allowed_hosts with a space", ta, vec![Set("allowed_hosts", json!(["a b"]))], err(422, Some("allowed_hosts"), "whitespace")),
+        case("allowed_hosts with a leading space", ta, vec![Set("allowed_hosts", json!([" api.example.com"]))], err(422, Some("allowed_hosts"), "whitespace")),
+        case("allowed_hosts with a number", ta, vec![Set("allowed_hosts", json!([5]))], err(422, Some("allowed_hosts"), "string")),
+        case("allowed_hosts an object", ta, vec![Set("allowed_hosts", json!({"host": "a.com"}))], err(422, Some("allowed_hosts"), "array")),
     ];
     run_create_cases(&c.server, |name| jwt_body(*alpha, name), cases).await;
 }
@@ -263,16 +263,16 @@ async fn expiry_and_notification_recipients_must_be_valid() {
     #[rustfmt::skip]
     let cases = vec![
         // expires_at, expiry_notifications_enabled
-        case("expires_at not a time", &ta, vec![Set("expires_at", json!("tomorrow"))], err(422, Some("expires_at"), "RFC 3339")),
-        case("expires_at an impossible date", &ta, vec![Set("expires_at", json!("2030-13-45T00:00:00Z"))], err(422, Some("expires_at"), "RFC 3339")),
-        case("expires_at without an offset", &ta, vec![Set("expires_at", json!("2030-01-31T12:00:00"))], err(422, Some("expires_at"), "RFC 3339")),
-        case("expires_at with an offset", &ta, vec![Set("expires_at", json!("2030-01-31T13:00:00.25+01:00"))], ok(201, vec![("expires_at", json!("2030-01-31T12:00:00.250Z"))])),
-        case("expires_at a number", &ta, vec![Set("expires_at", json!(1_900_000_000))], err(422, Some("expires_at"), "string")),
-        case("expiry_notifications_enabled not a boolean", &ta, vec![Set("expiry_notifications_enabled", json!("yes"))], err(422, Some("expiry_notifications_enabled"), "true or false")),
+        case("expires_at not a time", ta, vec![Set("expires_at", json!("tomorrow"))], err(422, Some("expires_at"), "RFC 3339")),
+        case("expires_at an impossible date", ta, vec![Set("expires_at", json!("2030-13-45T00:00:00Z"))], err(422, Some("expires_at"), "RFC 3339")),
+        case("expires_at without an offset", ta, vec![Set("expires_at", json!("2030-01-31T12:00:00"))], err(422, Some("expires_at"), "RFC 3339")),
+        case("expires_at with an offset", ta, vec![Set("expires_at", json!("2030-01-31T13:00:00.25+01:00"))], ok(201, vec![("expires_at", json!("2030-01-31T12:00:00.250Z"))])),
+        case("expires_at a number", ta, vec![Set("expires_at", json!(1_900_000_000))], err(422, Some("expires_at"), "string")),
+        case("expiry_notifications_enabled not a boolean", ta, vec![Set("expiry_notifications_enabled", json!("yes"))], err(422, Some("expiry_notifications_enabled"), "true or false")),
         // credential_notification_recipient_user_ids
         case(
             "six recipients",
-            &ta,
+            ta,
             vec![Set(
                 "credential_notification_recipient_user_ids",
                 json!([editors[0], editors[1], editors[2], editors[3], editors[4], editors[5]]),
@@ -283,11 +283,11 @@ async fn expiry_and_notification_recipients_must_be_valid() {
                 "at most 5",
             ),
         ),
-        case("a VIEWER recipient", &ta, vec![Set("credential_notification_recipient_user_ids", json!([ed_id, vw_id]))], err(422, Some("credential_notification_recipient_user_ids"), "EDITOR")),
-        case("a recipient not in the team", &ta, vec![Set("credential_notification_recipient_user_ids", json!([out_id]))], err(422, Some("credential_notification_recipient_user_ids"), "EDITOR")),
-        case("a recipient who is no user", &ta, vec![Set("credential_notification_recipient_user_ids", json!([999_999]))], err(422, Some("credential_notification_recipient_user_ids"), "EDITOR")),
-        case("a recipient not an integer", &ta, vec![Set("credential_notification_recipient_user_ids", json!(["abc"]))], err(422, Some("credential_notification_recipient_user_ids"), "integer")),
-        case("recipients not an array", &ta, vec![Set("credential_notification_recipient_user_ids", json!(ed_id))], err(422, Some("credential_notification_recipient_user_ids"), "array")),
+        case("a VIEWER recipient", ta, vec![Set("credential_notification_recipient_user_ids", json!([ed_id, vw_id]))], err(422, Some("credential_notification_recipient_user_ids"), "EDITOR")),
+        case("a recipient not in the team", ta, vec![Set("credential_notification_recipient_user_ids", json!([out_id]))], err(422, Some("credential_notification_recipient_user_ids"), "EDITOR")),
+        case("a recipient who is no user", ta, vec![Set("credential_notification_recipient_user_ids", json!([999_999]))], err(422, Some("credential_notification_recipient_user_ids"), "EDITOR")),
+        case("a recipient not an integer", ta, vec![Set("credential_notification_recipient_user_ids", json!(["abc"]))], err(422, Some("credential_notification_recipient_user_ids"), "integer")),
+        case("recipients not an array", ta, vec![Set("credential_notification_recipient_user_ids", json!(ed_id))], err(422, Some("credential_notification_recipient_user_ids"), "array")),
     ];
     run_create_cases(&c.server, |name| jwt_body(*alpha, name), cases).await;
 }
@@ -311,7 +311,7 @@ async fn every_optional_field_is_accepted_and_absent_ones_default() {
     #[rustfmt::skip]
     let cases = vec![
         // every optional field valid at once
-        case("all optional fields valid", &ta, vec![
+        case("all optional fields valid", ta, vec![
             Set("folder_id", json!(folder_alpha)),
             Set("description", json!("used by the rules tests")),
             Set("metadata", json!({ "env": "prod", "n": 1 })),
@@ -329,7 +329,7 @@ async fn every_optional_field_is_accepted_and_absent_ones_default() {
             ("expiry_notifications_enabled", json!(true)),
             ("credential_notification_recipient_user_ids", json!(editors[..5])),
         ])),
-        case("defaults", &ta, vec![], ok(201, vec![
+        case("defaults", ta, vec![], ok(201, vec![
             ("mode", json!("JWT")), ("team_id", json!(alpha)), ("folder_id", Value::Null),
             ("read_access", json!("TEAM")), ("shared_team_slugs", json!([])),
             ("description", json!("")), ("metadata", json!({})), ("allowed_hosts", json!([])),
@@ -338,7 +338,7 @@ async fn every_optional_field_is_accepted_and_absent_ones_default() {
             ("expires_at", Value::Null), ("expiry_notifications_enabled", json!(false)),
             ("credential_notification_recipient_user_ids", json!([])),
         ])),
-        case("unknown fields are ignored", &ta, vec![Set("unknown_field", json!({"x": [1]})), Set("tines_extra", json!("ignored"))], ok(201, vec![("mode", json!("JWT"))])),
+        case("unknown fields are ignored", ta, vec![Set("unknown_field", json!({"x": [1]})), Set("tines_extra", json!("ignored"))], ok(201, vec![("mode", json!("JWT"))])),
     ];
     run_create_cases(&c.server, |name| jwt_body(*alpha, name), cases).await;
 }
@@ -356,12 +356,12 @@ async fn the_slug_is_unique_per_team() {
     #[rustfmt::skip]
     let cases = vec![
         // the slug is unique per team
-        case("first Jwt Credential", &ta, vec![Set("name", json!("Jwt Credential"))], ok(201, vec![("name", json!("Jwt Credential")), ("slug", json!("jwt_credential"))])),
-        case("same name again", &ta, vec![Set("name", json!("Jwt Credential"))], err(409, Some("name"), "already exists")),
-        case("same slug, other case", &ta, vec![Set("name", json!("jwt credential"))], err(409, Some("name"), "already exists")),
-        case("same slug, other punctuation", &ed, vec![Set("name", json!("JWT -- credential!"))], err(409, Some("name"), "already exists")),
-        case("same slug, TEXT mode", &ta, vec![Set("name", json!("jwt_credential")), Set("mode", json!("TEXT")), Set("value", json!("some text value"))], err(409, Some("name"), "already exists")),
-        case("same name in another team", &ta, vec![Set("name", json!("Jwt Credential")), Set("team_id", json!(delta))], ok(201, vec![("team_id", json!(delta)), ("slug", json!("jwt_credential"))])),
+        case("first Jwt Credential", ta, vec![Set("name", json!("Jwt Credential"))], ok(201, vec![("name", json!("Jwt Credential")), ("slug", json!("jwt_credential"))])),
+        case("same name again", ta, vec![Set("name", json!("Jwt Credential"))], err(409, Some("name"), "already exists")),
+        case("same slug, other case", ta, vec![Set("name", json!("jwt credential"))], err(409, Some("name"), "already exists")),
+        case("same slug, other punctuation", ed, vec![Set("name", json!("JWT -- credential!"))], err(409, Some("name"), "already exists")),
+        case("same slug, TEXT mode", ta, vec![Set("name", json!("jwt_credential")), Set("mode", json!("TEXT")), Set("value", json!("some text value"))], err(409, Some("name"), "already exists")),
+        case("same name in another team", ta, vec![Set("name", json!("Jwt Credential")), Set("team_id", json!(delta))], ok(201, vec![("team_id", json!(delta)), ("slug", json!("jwt_credential"))])),
     ];
     run_create_cases(&c.server, |name| jwt_body(*alpha, name), cases).await;
 }

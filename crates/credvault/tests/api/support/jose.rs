@@ -34,8 +34,6 @@ pub fn unb64url(text: &str) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("not base64url ({e}): {text:?}"))
 }
 
-/// Runs the checks of one table cell; a failed assertion is printed with the cell's name and
-
 /// A compact JWS taken apart.
 pub struct Jws {
     pub header: Value,
