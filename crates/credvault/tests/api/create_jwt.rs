@@ -4,12 +4,6 @@ use serde_json::{json, Value};
 
 use crate::support::*;
 
-fn is_timestamp(v: &Value) -> bool {
-    // RFC 3339 UTC with milliseconds: 2021-03-26T12:34:16.540Z
-    let s = v.as_str().unwrap_or("");
-    s.len() == 24 && s.ends_with('Z') && s.as_bytes()[10] == b'T' && s.as_bytes()[19] == b'.'
-}
-
 #[tokio::test]
 async fn seed_sample_request_returns_every_tines_field() {
     let server = Server::start();
@@ -77,22 +71,16 @@ async fn seed_sample_request_returns_every_tines_field() {
 #[tokio::test]
 async fn every_optional_field_is_stored_and_returned() {
     let server = Server::start();
-    let team_id = server.team("Platform").await;
+    let w = World::new(&server, "Platform", &[Role::Editor]).await;
+    let (team_id, editor_id) = (w.team_id, w.editor_id());
     let other = server.team("Partners").await;
-    let (editor_id, _) = server
-        .user("ed@example.com", Some((team_id, "EDITOR")))
-        .await;
     server.invite(other, 1, "EDITOR").await;
-    let (status, folder) = server
-        .post(
-            "/api/v1/folders",
-            OWNER_KEY,
-            json!({ "name": "Signing keys", "content_type": "CREDENTIAL", "team_id": team_id }),
-        )
-        .await;
+    let folder =
+        json!({ "name": "Signing keys", "content_type": "CREDENTIAL", "team_id": team_id });
+    let (status, folder) = server.post("/api/v1/folders", OWNER_KEY, folder).await;
     assert_eq!(status, 201, "{folder}");
     assert_eq!(folder["size"], 0);
-    let folder_id = folder["id"].as_i64().unwrap();
+    let folder_id = id_of(&folder);
 
     let (status, body) = server
         .create_credential(
@@ -130,14 +118,12 @@ async fn every_optional_field_is_stored_and_returned() {
         body["metadata"],
         json!({ "owner": "platform", "rotation": 90 })
     );
-    assert_eq!(
-        body["allowed_hosts"],
-        json!([
-            "api.partner.example",
-            "*.example.com",
-            "https://x.example.org/v1/*"
-        ])
-    );
+    let hosts = [
+        "api.partner.example",
+        "*.example.com",
+        "https://x.example.org/v1/*",
+    ];
+    assert_eq!(body["allowed_hosts"], json!(hosts));
     assert_eq!(body["restriction_type"], "RESTRICTED");
     assert_eq!(body["expires_at"], "2031-01-02T02:04:05.678Z");
     assert_eq!(body["expiry_notifications_enabled"], true);

@@ -13,26 +13,6 @@ use tempfile::TempDir;
 
 use crate::support::*;
 
-const CREDENTIALS: &str = "/api/v1/user_credentials";
-
-fn cred_path(id: i64) -> String {
-    format!("{CREDENTIALS}/{id}")
-}
-
-/// JSON nested `levels` deep: `{"a":{"a":…1…}}`.
-fn nested(levels: usize) -> Value {
-    let mut value = json!(1);
-    for _ in 0..levels {
-        value = json!({ "a": value });
-    }
-    value
-}
-
-/// `{"a": "xxx…"}` of exactly `bytes` bytes as compact JSON.
-fn sized(bytes: usize) -> Value {
-    json!({ "a": "x".repeat(bytes - 8) })
-}
-
 /// Everything the API must still do with a credential it accepted: read, list, update,
 /// mint (JWT), delete, each answering as it should.
 async fn assert_fully_usable(server: &Server, team_id: i64, id: i64, what: &str) {
@@ -177,22 +157,6 @@ struct Case {
     refused: Option<(&'static str, &'static str)>,
 }
 
-fn ok(what: &'static str, fields: Value) -> Case {
-    Case {
-        what,
-        fields,
-        refused: None,
-    }
-}
-
-fn refused(what: &'static str, fields: Value, field: &'static str, needle: &'static str) -> Case {
-    Case {
-        what,
-        fields,
-        refused: Some((field, needle)),
-    }
-}
-
 fn size_and_depth_cases() -> Vec<Case> {
     let deep_string = |levels| Value::String(nested(levels).to_string());
     let hosts = |n: usize| {
@@ -200,112 +164,46 @@ fn size_and_depth_cases() -> Vec<Case> {
             .map(|i| format!("h{i}.example.com"))
             .collect::<Vec<_>>())
     };
-    vec![
-        ok("payload 32 deep", json!({ "jwt_payload": nested(32) })),
-        refused(
-            "payload 33 deep",
-            json!({ "jwt_payload": nested(33) }),
-            "jwt_payload",
-            "32 levels",
-        ),
-        ok(
-            "payload string 32 deep",
-            json!({ "jwt_payload": deep_string(32) }),
-        ),
-        refused(
-            "payload string 33 deep",
-            json!({ "jwt_payload": deep_string(33) }),
-            "jwt_payload",
-            "32 levels",
-        ),
+    let host_of = |len: usize| json!([format!("{}.example.com", "a".repeat(len - 12))]);
+    let slugs = |n: usize| json!((0..n).map(|i| format!("t{i}")).collect::<Vec<_>>());
+    let ok = None;
+    let no = Some;
+    #[rustfmt::skip]
+    let table = vec![
+        ("payload 32 deep", json!({ "jwt_payload": nested(32) }), ok),
+        ("payload 33 deep", json!({ "jwt_payload": nested(33) }), no(("jwt_payload", "32 levels"))),
+        ("payload string 32 deep", json!({ "jwt_payload": deep_string(32) }), ok),
+        ("payload string 33 deep", json!({ "jwt_payload": deep_string(33) }), no(("jwt_payload", "32 levels"))),
         // The review's brick: JSON nested 127 deep inside a string.
-        refused(
-            "payload string 127 deep",
-            json!({ "jwt_payload": deep_string(127) }),
-            "jwt_payload",
-            "32 levels",
-        ),
-        refused(
-            "payload string 200 deep",
-            json!({ "jwt_payload": deep_string(200) }),
-            "jwt_payload",
-            "32 levels",
-        ),
-        ok("payload 64 KiB", json!({ "jwt_payload": sized(65536) })),
-        refused(
-            "payload 64 KiB + 1",
-            json!({ "jwt_payload": sized(65537) }),
-            "jwt_payload",
-            "64 KiB",
-        ),
-        ok("metadata 32 deep", json!({ "metadata": nested(32) })),
-        refused(
-            "metadata 33 deep",
-            json!({ "metadata": nested(33) }),
-            "metadata",
-            "32 levels",
-        ),
-        ok("metadata 64 KiB", json!({ "metadata": sized(65536) })),
-        refused(
-            "metadata 64 KiB + 1",
-            json!({ "metadata": sized(65537) }),
-            "metadata",
-            "64 KiB",
-        ),
-        ok("headers 4 KiB", json!({ "jwt_headers": sized(4096) })),
-        refused(
-            "headers 4 KiB + 1",
-            json!({ "jwt_headers": sized(4097) }),
-            "jwt_headers",
-            "4 KiB",
-        ),
-        refused(
-            "headers 33 deep",
-            json!({ "jwt_headers": nested(33) }),
-            "jwt_headers",
-            "32 levels",
-        ),
-        ok(
-            "description 10,000",
-            json!({ "description": "d".repeat(10_000) }),
-        ),
-        refused(
-            "description 10,001",
-            json!({ "description": "d".repeat(10_001) }),
-            "description",
-            "10000 characters",
-        ),
-        ok("name 255", json!({ "name": "n".repeat(255) })),
-        refused(
-            "name 256",
-            json!({ "name": "n".repeat(256) }),
-            "name",
-            "255 characters",
-        ),
-        ok("100 allowed_hosts", json!({ "allowed_hosts": hosts(100) })),
-        refused(
-            "101 allowed_hosts",
-            json!({ "allowed_hosts": hosts(101) }),
-            "allowed_hosts",
-            "at most 100",
-        ),
-        ok(
-            "allowed_hosts entry of 1,024",
-            json!({ "allowed_hosts": [format!("{}.example.com", "a".repeat(1012))] }),
-        ),
-        refused(
-            "allowed_hosts entry of 1,025",
-            json!({ "allowed_hosts": [format!("{}.example.com", "a".repeat(1013))] }),
-            "allowed_hosts",
-            "1024 characters",
-        ),
-        refused(
-            "101 shared teams",
-            json!({ "read_access": "SPECIFIC_TEAMS", "shared_team_slugs": (0..101).map(|i| format!("t{i}")).collect::<Vec<_>>() }),
-            "shared_team_slugs",
-            "at most 100",
-        ),
-    ]
+        ("payload string 127 deep", json!({ "jwt_payload": deep_string(127) }), no(("jwt_payload", "32 levels"))),
+        ("payload string 200 deep", json!({ "jwt_payload": deep_string(200) }), no(("jwt_payload", "32 levels"))),
+        ("payload 64 KiB", json!({ "jwt_payload": sized(65536) }), ok),
+        ("payload 64 KiB + 1", json!({ "jwt_payload": sized(65537) }), no(("jwt_payload", "64 KiB"))),
+        ("metadata 32 deep", json!({ "metadata": nested(32) }), ok),
+        ("metadata 33 deep", json!({ "metadata": nested(33) }), no(("metadata", "32 levels"))),
+        ("metadata 64 KiB", json!({ "metadata": sized(65536) }), ok),
+        ("metadata 64 KiB + 1", json!({ "metadata": sized(65537) }), no(("metadata", "64 KiB"))),
+        ("headers 4 KiB", json!({ "jwt_headers": sized(4096) }), ok),
+        ("headers 4 KiB + 1", json!({ "jwt_headers": sized(4097) }), no(("jwt_headers", "4 KiB"))),
+        ("headers 33 deep", json!({ "jwt_headers": nested(33) }), no(("jwt_headers", "32 levels"))),
+        ("description 10,000", json!({ "description": "d".repeat(10_000) }), ok),
+        ("description 10,001", json!({ "description": "d".repeat(10_001) }), no(("description", "10000 characters"))),
+        ("name 255", json!({ "name": "n".repeat(255) }), ok),
+        ("name 256", json!({ "name": "n".repeat(256) }), no(("name", "255 characters"))),
+        ("100 allowed_hosts", json!({ "allowed_hosts": hosts(100) }), ok),
+        ("101 allowed_hosts", json!({ "allowed_hosts": hosts(101) }), no(("allowed_hosts", "at most 100"))),
+        ("allowed_hosts entry of 1,024", json!({ "allowed_hosts": host_of(1024) }), ok),
+        ("allowed_hosts entry of 1,025", json!({ "allowed_hosts": host_of(1025) }), no(("allowed_hosts", "1024 characters"))),
+        ("101 shared teams", json!({ "read_access": "SPECIFIC_TEAMS", "shared_team_slugs": slugs(101) }), no(("shared_team_slugs", "at most 100"))),
+    ];
+    table
+        .into_iter()
+        .map(|(what, fields, refused)| Case {
+            what,
+            fields,
+            refused,
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -591,23 +489,18 @@ async fn a_known_key_keeps_its_allowance_while_guesses_are_refused() {
 #[tokio::test]
 async fn deleting_a_credential_needs_team_admin() {
     let server = Server::start();
-    let team_id = server.team("Roles").await;
-    let (_, editor) = server
-        .user("ed@example.com", Some((team_id, "EDITOR")))
-        .await;
-    let (_, admin) = server
-        .user("ad@example.com", Some((team_id, "TEAM_ADMIN")))
-        .await;
+    let w = World::new(&server, "Roles", &[Role::Editor, Role::TeamAdmin]).await;
+    let (team_id, editor, admin) = (w.team_id, w.editor_key(), w.team_admin_key());
     let (status, created) = server
-        .create_credential(&editor, jwt_body(team_id, "c"))
+        .create_credential(editor, jwt_body(team_id, "c"))
         .await;
     assert_eq!(status, 201);
     let path = cred_path(created["id"].as_i64().unwrap());
-    let (status, body) = server.delete(&path, &editor).await;
+    let (status, body) = server.delete(&path, editor).await;
     assert_error(status, &body, 403, None, "TEAM_ADMIN");
-    let (status, _) = server.get(&path, &editor).await;
+    let (status, _) = server.get(&path, editor).await;
     assert_eq!(status, 200);
-    let (status, body) = server.delete(&path, &admin).await;
+    let (status, body) = server.delete(&path, admin).await;
     assert_eq!(status, 204, "{body}");
     assert_eq!(body, Value::Null);
 }
@@ -615,13 +508,9 @@ async fn deleting_a_credential_needs_team_admin() {
 #[tokio::test]
 async fn a_removed_member_loses_the_team_at_once() {
     let server = Server::start();
-    let team_id = server.team("Roles").await;
-    let (user_id, key) = server
-        .user("ed@example.com", Some((team_id, "EDITOR")))
-        .await;
-    let (_, admin) = server
-        .user("ad@example.com", Some((team_id, "TEAM_ADMIN")))
-        .await;
+    let w = World::new(&server, "Roles", &[Role::Editor, Role::TeamAdmin]).await;
+    let (team_id, user_id, key) = (w.team_id, w.editor_id(), w.editor_key().to_string());
+    let admin = w.team_admin_key();
     let (status, created) = server.create_credential(&key, jwt_body(team_id, "c")).await;
     assert_eq!(status, 201);
     let path = cred_path(created["id"].as_i64().unwrap());
@@ -633,11 +522,11 @@ async fn a_removed_member_loses_the_team_at_once() {
         .await;
     assert_error(status, &body, 403, None, "TEAM_ADMIN");
     let (status, body) = server
-        .post(&remove, &admin, json!({ "user_id": user_id }))
+        .post(&remove, admin, json!({ "user_id": user_id }))
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["id"], user_id);
-    assert_eq!(body["email"], "ed@example.com");
+    assert_eq!(body["email"], Role::Editor.email());
     assert_eq!(body["team_id"], team_id);
 
     let (status, _) = server.get(&path, &key).await;
@@ -645,11 +534,11 @@ async fn a_removed_member_loses_the_team_at_once() {
     let (status, _) = server.post(&format!("{path}/token"), &key, json!({})).await;
     assert_eq!(status, 404);
     // The credential stays with the team.
-    let (status, body) = server.get(&path, &admin).await;
+    let (status, body) = server.get(&path, admin).await;
     assert_eq!(status, 200, "{body}");
     // Removing again: not a member.
     let (status, body) = server
-        .post(&remove, &admin, json!({ "user_id": user_id }))
+        .post(&remove, admin, json!({ "user_id": user_id }))
         .await;
     assert_error(status, &body, 422, Some("user_id"), "not a member");
 }
@@ -657,18 +546,16 @@ async fn a_removed_member_loses_the_team_at_once() {
 #[tokio::test]
 async fn a_deactivated_user_is_locked_out_at_once_and_listed_inactive() {
     let server = Server::start();
-    let team_id = server.team("Roles").await;
-    let (user_id, key) = server
-        .user("ed@example.com", Some((team_id, "EDITOR")))
-        .await;
-    let (status, created) = server.create_credential(&key, jwt_body(team_id, "c")).await;
+    let w = World::new(&server, "Roles", &[Role::Editor]).await;
+    let (team_id, user_id, key) = (w.team_id, w.editor_id(), w.editor_key());
+    let (status, created) = server.create_credential(key, jwt_body(team_id, "c")).await;
     assert_eq!(status, 201);
     let path = cred_path(created["id"].as_i64().unwrap());
-    let (status, _) = server.post(&format!("{path}/token"), &key, json!({})).await;
+    let (status, _) = server.post(&format!("{path}/token"), key, json!({})).await;
     assert_eq!(status, 200);
 
     let (status, body) = server
-        .delete(&format!("/api/v1/admin/users/{user_id}"), &key)
+        .delete(&format!("/api/v1/admin/users/{user_id}"), key)
         .await;
     assert_error(status, &body, 403, None, "tenant admins");
     let (status, body) = server
@@ -676,9 +563,9 @@ async fn a_deactivated_user_is_locked_out_at_once_and_listed_inactive() {
         .await;
     assert_eq!(status, 204, "{body}");
 
-    let (status, _) = server.get(&path, &key).await;
+    let (status, _) = server.get(&path, key).await;
     assert_eq!(status, 401);
-    let (status, _) = server.post(&format!("{path}/token"), &key, json!({})).await;
+    let (status, _) = server.post(&format!("{path}/token"), key, json!({})).await;
     assert_eq!(status, 401);
     let (status, users) = server.get("/api/v1/admin/users", OWNER_KEY).await;
     assert_eq!(status, 200);
@@ -729,13 +616,6 @@ async fn per_page_of_any_size_is_clamped() {
 
 // ---- memory -----------------------------------------------------------------------------------
 
-/// The value of a metric line `name value` in `/metrics`.
-fn metric(text: &str, name: &str) -> u64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
-}
-
 #[tokio::test]
 async fn mint_caches_stay_within_their_byte_budget() {
     let tmp = TempDir::new().unwrap();
@@ -757,10 +637,10 @@ async fn mint_caches_stay_within_their_byte_budget() {
     }
     let text = server.metrics().await;
     for cache in ["key", "token"] {
-        let bytes = metric(
+        let bytes = sample(
             &text,
             &format!("credvault_cache_bytes{{cache=\"{cache}\"}}"),
-        );
+        ) as u64;
         assert!(bytes > 0, "{cache} cache is empty");
         assert!(bytes <= 1024 * 1024, "{cache} cache holds {bytes} bytes");
     }

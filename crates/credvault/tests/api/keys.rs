@@ -87,106 +87,40 @@ async fn every_algorithm_accepts_each_of_its_key_formats() {
 async fn wrong_keys_are_refused_naming_jwt_private_key() {
     let rsa_pem = fixture_key("rsa2048-pkcs8.pem");
     let p256_pem = fixture_key("ec-p256-pkcs8.pem");
+    let k = fixture_key;
+    let pem =
+        |body: &str| format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n");
     // (algorithm, key text, passphrase, words the message must contain)
+    #[rustfmt::skip]
     let table: Vec<(&str, String, Option<&str>, &str)> = vec![
-        (
-            "RS256",
-            p256_pem.clone(),
-            None,
-            "EC key on curve P-256, but RS256 needs an RSA",
-        ),
-        ("PS256", fixture_key("ec-p256.jwk.json"), None, "RSA"),
-        ("RS256", fixture_key("ed25519-pkcs8.pem"), None, "Ed25519"),
-        (
-            "ES256",
-            fixture_key("ec-p384-pkcs8.pem"),
-            None,
-            "curve P-384, but ES256 needs",
-        ),
-        (
-            "ES256",
-            fixture_key("ec-p384-sec1.pem"),
-            None,
-            "curve P-384",
-        ),
-        ("ES384", fixture_key("ec-p521.jwk.json"), None, "P-521"),
-        (
-            "ES512",
-            fixture_key("ec-p256-sec1.pem"),
-            None,
-            "P-256, but ES512 needs an EC private key on curve P-521",
-        ),
+        ("RS256", p256_pem.clone(), None, "EC key on curve P-256, but RS256 needs an RSA"),
+        ("PS256", k("ec-p256.jwk.json"), None, "RSA"),
+        ("RS256", k("ed25519-pkcs8.pem"), None, "Ed25519"),
+        ("ES256", k("ec-p384-pkcs8.pem"), None, "curve P-384, but ES256 needs"),
+        ("ES256", k("ec-p384-sec1.pem"), None, "curve P-384"),
+        ("ES384", k("ec-p521.jwk.json"), None, "P-521"),
+        ("ES512", k("ec-p256-sec1.pem"), None, "P-256, but ES512 needs an EC private key on curve P-521"),
         ("ES256", rsa_pem.clone(), None, "RSA key, but ES256"),
         ("EdDSA", rsa_pem.clone(), None, "RSA key, but EdDSA"),
         ("EdDSA", p256_pem.clone(), None, "EC key"),
-        ("ES256", fixture_key("rsa2048.jwk.json"), None, "RSA JWK"),
-        ("RS256", fixture_key("rsa1024-pkcs8.pem"), None, "2048 bits"),
-        ("RS256", fixture_key("rsa1024-pkcs1.pem"), None, "2048 bits"),
-        ("RS256", fixture_key("rsa2048-pub.pem"), None, "public key"),
-        (
-            "RS256",
-            fixture_key("rsa2048-pub.jwk.json"),
-            None,
-            "public key",
-        ),
-        ("ES256", fixture_key("ec-p256-pub.pem"), None, "public key"),
-        ("EdDSA", fixture_key("ed25519-pub.pem"), None, "public key"),
-        (
-            "RS256",
-            "not a key at all".into(),
-            None,
-            "not a PEM private key",
-        ),
-        (
-            "RS256",
-            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".into(),
-            None,
-            "malformed",
-        ),
-        (
-            "RS256",
-            "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n".into(),
-            None,
-            "base64",
-        ),
-        (
-            "ES256",
-            "{\"kty\":\"EC\",\"crv\":\"P-256\"}".into(),
-            None,
-            "public key",
-        ),
-        (
-            "RS256",
-            fixture_key("rsa2048-encrypted.pem"),
-            None,
-            "jwt_private_key_passphrase",
-        ),
-        (
-            "RS256",
-            fixture_key("rsa2048-encrypted.pem"),
-            Some("wrong horse"),
-            "could not be decrypted",
-        ),
-        (
-            "ES256",
-            fixture_key("ec-p256-encrypted.pem"),
-            Some(""),
-            "could not be decrypted",
-        ),
-        (
-            "RS256",
-            fixture_key("rsa2048-legacy-encrypted.pem"),
-            Some("correct horse"),
-            "legacy encrypted",
-        ),
-        (
-            "ES256",
-            fixture_key("ec-secp256k1-pkcs8.pem"),
-            None,
-            "secp256k1",
-        ),
-        ("EdDSA", fixture_key("x25519-pkcs8.pem"), None, "X25519"),
-        ("EdDSA", fixture_key("ed448-pkcs8.pem"), None, "Ed448"),
+        ("ES256", k("rsa2048.jwk.json"), None, "RSA JWK"),
+        ("RS256", k("rsa1024-pkcs8.pem"), None, "2048 bits"),
+        ("RS256", k("rsa1024-pkcs1.pem"), None, "2048 bits"),
+        ("RS256", k("rsa2048-pub.pem"), None, "public key"),
+        ("RS256", k("rsa2048-pub.jwk.json"), None, "public key"),
+        ("ES256", k("ec-p256-pub.pem"), None, "public key"),
+        ("EdDSA", k("ed25519-pub.pem"), None, "public key"),
+        ("RS256", "not a key at all".into(), None, "not a PEM private key"),
+        ("RS256", pem("AAAA"), None, "malformed"),
+        ("RS256", pem("!!!!"), None, "base64"),
+        ("ES256", "{\"kty\":\"EC\",\"crv\":\"P-256\"}".into(), None, "public key"),
+        ("RS256", k("rsa2048-encrypted.pem"), None, "jwt_private_key_passphrase"),
+        ("RS256", k("rsa2048-encrypted.pem"), Some("wrong horse"), "could not be decrypted"),
+        ("ES256", k("ec-p256-encrypted.pem"), Some(""), "could not be decrypted"),
+        ("RS256", k("rsa2048-legacy-encrypted.pem"), Some("correct horse"), "legacy encrypted"),
+        ("ES256", k("ec-secp256k1-pkcs8.pem"), None, "secp256k1"),
+        ("EdDSA", k("x25519-pkcs8.pem"), None, "X25519"),
+        ("EdDSA", k("ed448-pkcs8.pem"), None, "Ed448"),
     ];
     let server = Server::start();
     let team_id = server.team("Keys").await;

@@ -18,66 +18,63 @@ async fn health_and_readiness_need_no_auth() {
     assert_eq!((status, body), (200, json!({ "status": "ready" })));
 }
 
+/// Starts on `dir`, creates five JWT credentials and a TEXT one, and stops the server with
+/// SIGTERM, which must exit 0 after logging its shutdown. Returns the created credentials.
+async fn credentials_then_sigterm(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let mut server = Server::start_in(dir, &[]).unwrap();
+    let team_id = server.team("Ops").await;
+    let mut bodies: Vec<_> = (0..5)
+        .map(|i| jwt_body(team_id, &format!("cred {i}")))
+        .collect();
+    bodies.push(text_body(team_id, "t", "v"));
+    let mut created = Vec::new();
+    for body in bodies {
+        let (status, body) = server.create_credential(OWNER_KEY, body).await;
+        assert_eq!(status, 201, "{body}");
+        created.push(body);
+    }
+    assert!(server.stop(), "SIGTERM must exit 0");
+    assert!(server.logs().contains("shutting down"));
+    created
+}
+
 #[tokio::test]
-async fn credentials_survive_a_restart_and_a_wrong_master_key_refuses_to_start() {
+async fn credentials_survive_a_restart_and_the_master_key_file_is_private() {
     let tmp = TempDir::new().unwrap();
     let dir = tmp.path().join("data");
-    let mut created = Vec::new();
-    {
-        let mut server = Server::start_in(&dir, &[]).unwrap();
-        let team_id = server.team("Ops").await;
-        for i in 0..5 {
-            let (status, body) = server
-                .create_credential(OWNER_KEY, jwt_body(team_id, &format!("cred {i}")))
-                .await;
-            assert_eq!(status, 201, "{body}");
-            created.push(body);
-        }
-        let (status, body) = server
-            .create_credential(
-                OWNER_KEY,
-                json!({ "name": "t", "mode": "TEXT", "team_id": team_id, "value": "v" }),
-            )
-            .await;
-        assert_eq!(status, 201);
-        created.push(body);
-        assert!(server.stop(), "SIGTERM must exit 0");
-        assert!(server.logs().contains("shutting down"));
-    }
-
+    let created = credentials_then_sigterm(&dir).await;
     // The generated master key is private to its owner.
-    let key_file = dir.join("master.key");
-    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+    let mode = std::fs::metadata(dir.join("master.key"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
 
-    {
-        let server = Server::start_in(&dir, &[]).unwrap();
-        for body in &created {
-            let id = body["id"].as_i64().unwrap();
-            let (status, read) = server
-                .get(&format!("/api/v1/user_credentials/{id}"), OWNER_KEY)
-                .await;
-            assert_eq!(status, 200);
-            assert_eq!(&read, body);
-        }
-        // The owner was bootstrapped once, not again.
-        let (_, users) = server.get("/api/v1/admin/users", OWNER_KEY).await;
-        assert_eq!(users["meta"]["count"], 1);
+    let server = Server::start_in(&dir, &[]).unwrap();
+    for body in &created {
+        let (status, read) = server.get(&cred_path(id_of(body)), OWNER_KEY).await;
+        assert_eq!(status, 200);
+        assert_eq!(&read, body);
     }
+    // The owner was bootstrapped once, not again.
+    let (_, users) = server.get("/api/v1/admin/users", OWNER_KEY).await;
+    assert_eq!(users["meta"]["count"], 1);
+}
 
+#[tokio::test]
+async fn a_wrong_missing_or_malformed_master_key_refuses_to_start() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().join("data");
+    credentials_then_sigterm(&dir).await;
+    let key_file = dir.join("master.key");
     // Another master key, given by the environment: refused, with a clear message.
     let other = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     let failure = Server::start_in(&dir, &[("CREDVAULT_MASTER_KEY", other)])
         .err()
         .expect("must refuse to start");
     assert!(!failure.success);
-    assert!(
-        failure
-            .logs
-            .contains("master key does not match this database"),
-        "{}",
-        failure.logs
-    );
+    let mismatch = "master key does not match this database";
+    assert!(failure.logs.contains(mismatch), "{}", failure.logs);
 
     // The key file gone: refused rather than silently replaced by a new key.
     std::fs::rename(&key_file, dir.join("master.key.bak")).unwrap();

@@ -42,7 +42,8 @@ async fn over_the_rate_limit_gets_429_with_retry_after_then_passes_again() {
     let (status, _) = server.get("/api/v1/teams", "cvk_someone_else").await;
     assert_eq!(status, 401);
 
-    // Two tokens a second come back: after the Retry-After, requests pass again.
+    // Two tokens a second come back: after the Retry-After, requests pass again. (Real time
+    // must pass inside the server for the bucket to refill: nothing to poll.)
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (status, _) = server.get("/api/v1/teams", OWNER_KEY).await;
     assert_eq!(status, 200);

@@ -3,14 +3,10 @@
 //! list, update and delete × every kind of caller, each cell with its exact status. Every cell
 //! runs, and the failing ones are reported together by name at the end.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::*;
-
-const CREDENTIALS: &str = "/api/v1/user_credentials";
 
 /// Who calls, relative to the team that owns the credentials under test.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -103,15 +99,6 @@ fn shared_body(team_id: i64, name: &str, read_access: &str) -> Value {
     body
 }
 
-/// Runs the checks of one cell; on a failed assertion, prints the cell's name and request and
-/// records it in `failed` so that the table goes on.
-fn cell(failed: &mut Vec<String>, name: String, request: &str, checks: impl FnOnce()) {
-    if catch_unwind(AssertUnwindSafe(checks)).is_err() {
-        eprintln!("^^^ cell {name:?} failed; request: {request}");
-        failed.push(name);
-    }
-}
-
 /// The expected status, and for an error status the Tines error shape with no `field`.
 #[track_caller]
 fn assert_status(status: u16, body: &Value, want: u16) {
@@ -122,95 +109,74 @@ fn assert_status(status: u16, body: &Value, want: u16) {
     }
 }
 
-#[tokio::test]
-async fn credential_endpoints_role_matrix() {
-    let server = Server::start();
+/// The teams `owning`, `consumer`, `specific` and `unrelated`; one caller of each kind; and
+/// the two credentials of `owning` under test, one GLOBAL and one SPECIFIC_TEAMS (shared with
+/// `specific`). Returns the owning team too.
+async fn matrix(server: &Server) -> (i64, Vec<Caller>, Vec<Shared>) {
     let owning = server.team("owning").await;
     let consumer = server.team("consumer").await;
     let specific = server.team("specific").await;
     let unrelated = server.team("unrelated").await;
-
-    let mut callers = vec![Caller {
+    let admin = Caller {
         name: "tenant admin",
         who: Who::Admin,
         email: "owner@localhost".into(),
         key: Some(OWNER_KEY.into()),
-    }];
-    for (name, who, email, team, role) in [
-        (
-            "TEAM_ADMIN of owning",
-            Who::TeamAdmin,
-            "ta@example.com",
-            owning,
-            "TEAM_ADMIN",
-        ),
-        (
-            "EDITOR of owning",
-            Who::Editor,
-            "ed@example.com",
-            owning,
-            "EDITOR",
-        ),
-        (
-            "VIEWER of owning",
-            Who::Viewer,
-            "vi@example.com",
-            owning,
-            "VIEWER",
-        ),
-        (
-            "EDITOR of consumer (GLOBAL consumer)",
-            Who::GlobalConsumer,
-            "gc@example.com",
-            consumer,
-            "EDITOR",
-        ),
-        (
-            "EDITOR of specific (SPECIFIC_TEAMS consumer)",
-            Who::SpecificConsumer,
-            "sc@example.com",
-            specific,
-            "EDITOR",
-        ),
-        (
-            "EDITOR of unrelated (outsider)",
-            Who::Outsider,
-            "out@example.com",
-            unrelated,
-            "EDITOR",
-        ),
-    ] {
+    };
+    let mut callers = vec![admin];
+    #[rustfmt::skip]
+    let users = [
+        ("TEAM_ADMIN of owning", Who::TeamAdmin, "ta@example.com", owning, "TEAM_ADMIN"),
+        ("EDITOR of owning", Who::Editor, "ed@example.com", owning, "EDITOR"),
+        ("VIEWER of owning", Who::Viewer, "vi@example.com", owning, "VIEWER"),
+        ("EDITOR of consumer (GLOBAL consumer)", Who::GlobalConsumer, "gc@example.com", consumer, "EDITOR"),
+        ("EDITOR of specific (SPECIFIC_TEAMS consumer)", Who::SpecificConsumer, "sc@example.com", specific, "EDITOR"),
+        ("EDITOR of unrelated (outsider)", Who::Outsider, "out@example.com", unrelated, "EDITOR"),
+    ];
+    for (name, who, email, team, role) in users {
         let (_, key) = server.user(email, Some((team, role))).await;
+        let email = email.into();
         callers.push(Caller {
             name,
             who,
-            email: email.into(),
+            email,
             key: Some(key),
         });
     }
+    let email = String::new();
     callers.push(Caller {
         name: "no API key",
         who: Who::NoKey,
-        email: String::new(),
+        email,
         key: None,
     });
 
     let mut shared = Vec::new();
-    for (label, access) in [("GLOBAL", "GLOBAL"), ("SPECIFIC_TEAMS", "SPECIFIC_TEAMS")] {
-        let body = shared_body(owning, &format!("under test {label}"), access);
+    for label in ["GLOBAL", "SPECIFIC_TEAMS"] {
+        let body = shared_body(owning, &format!("under test {label}"), label);
         let (status, resp) = server.create_credential(OWNER_KEY, body).await;
         assert_eq!(status, 201, "set-up: {resp}");
-        assert_eq!(resp["read_access"], access, "set-up: {resp}");
+        assert_eq!(resp["read_access"], label, "set-up: {resp}");
         shared.push(Shared {
             label,
-            id: resp["id"].as_i64().unwrap(),
+            id: id_of(&resp),
         });
     }
+    (owning, callers, shared)
+}
 
-    let mut failed = Vec::new();
-    let mut ran = Vec::new();
+/// Prints the cells that ran, then fails with the failed ones.
+#[track_caller]
+fn report(ran: &[String], failed: &[String]) {
+    eprintln!("matrix: {} cells\n  {}", ran.len(), ran.join("\n  "));
+    assert_no_failures("matrix", ran.len(), failed);
+}
 
-    // create in the owning team
+#[tokio::test]
+async fn who_may_create_in_the_owning_team() {
+    let server = Server::start();
+    let (owning, callers, _) = matrix(&server).await;
+    let (mut failed, mut ran) = (Vec::new(), Vec::new());
     for c in &callers {
         let want = c.who.write_status(201);
         let body = jwt_body(owning, &format!("created by {}", c.name));
@@ -227,12 +193,18 @@ async fn credential_endpoints_role_matrix() {
             }
         });
     }
+    report(&ran, &failed);
+}
 
-    // get
+#[tokio::test]
+async fn who_may_read_a_shared_credential() {
+    let server = Server::start();
+    let (_, callers, shared) = matrix(&server).await;
+    let (mut failed, mut ran) = (Vec::new(), Vec::new());
     for s in &shared {
         for c in &callers {
             let want = c.who.read_status();
-            let path = format!("{CREDENTIALS}/{}", s.id);
+            let path = cred_path(s.id);
             let (status, resp) = server.call(Method::GET, &path, c.key(), None).await;
             let name = format!("get {} / {}", s.label, c.name);
             ran.push(format!("{name} → {want}"));
@@ -244,45 +216,62 @@ async fn credential_endpoints_role_matrix() {
             });
         }
     }
+    report(&ran, &failed);
+}
 
-    // list, and list of the owning team
+/// A list as caller `c`: with a key 200, listing the shared credentials exactly to those who
+/// may read them and no owning-team credential to anyone else.
+#[track_caller]
+fn check_list(c: &Caller, shared: &[Shared], owning: i64, status: u16, resp: &Value) {
+    let want = if c.key.is_some() { 200 } else { 401 };
+    assert_status(status, resp, want);
+    if want != 200 {
+        return;
+    }
+    let ids = listed_ids(resp);
+    for s in shared {
+        assert_eq!(
+            ids.contains(&s.id),
+            c.who.reads(),
+            "credential {} ({}) listed: {resp}",
+            s.id,
+            s.label
+        );
+    }
+    if !c.who.reads() {
+        let listed = resp["user_credentials"].as_array().unwrap();
+        let owning_listed = listed.iter().any(|cred| cred["team_id"] == owning);
+        assert!(!owning_listed, "an owning-team credential listed: {resp}");
+    }
+}
+
+#[tokio::test]
+async fn the_list_shows_shared_credentials_only_to_who_may_read_them() {
+    let server = Server::start();
+    let (owning, callers, shared) = matrix(&server).await;
+    let (mut failed, mut ran) = (Vec::new(), Vec::new());
     for c in &callers {
         let path = format!("{CREDENTIALS}?per_page=500");
-        let want = if c.key.is_some() { 200 } else { 401 };
         let (status, resp) = server.call(Method::GET, &path, c.key(), None).await;
         let name = format!("list / {}", c.name);
-        ran.push(format!(
-            "{name} → {want}{}",
-            match (want, c.who.reads()) {
-                (200, true) => ", both listed",
-                (200, false) => ", neither listed",
-                _ => "",
-            }
-        ));
-        cell(&mut failed, name, &format!("GET {path}"), || {
-            assert_status(status, &resp, want);
-            if want == 200 {
-                let ids = listed_ids(&resp);
-                for s in &shared {
-                    assert_eq!(
-                        ids.contains(&s.id),
-                        c.who.reads(),
-                        "credential {} ({}) listed: {resp}",
-                        s.id,
-                        s.label
-                    );
-                }
-                if !c.who.reads() {
-                    let owning_listed = resp["user_credentials"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .any(|cred| cred["team_id"] == owning);
-                    assert!(!owning_listed, "an owning-team credential listed: {resp}");
-                }
-            }
+        ran.push(match (c.key.is_some(), c.who.reads()) {
+            (true, true) => format!("{name} → 200, both listed"),
+            (true, false) => format!("{name} → 200, neither listed"),
+            _ => format!("{name} → 401"),
         });
+        cell(&mut failed, name, &format!("GET {path}"), || {
+            check_list(c, &shared, owning, status, &resp)
+        });
+    }
+    report(&ran, &failed);
+}
 
+#[tokio::test]
+async fn who_may_list_the_owning_teams_credentials() {
+    let server = Server::start();
+    let (owning, callers, shared) = matrix(&server).await;
+    let (mut failed, mut ran) = (Vec::new(), Vec::new());
+    for c in &callers {
         let path = format!("{CREDENTIALS}?team_id={owning}&per_page=500");
         let want = c.who.read_status();
         let (status, resp) = server.call(Method::GET, &path, c.key(), None).await;
@@ -298,12 +287,18 @@ async fn credential_endpoints_role_matrix() {
             }
         });
     }
+    report(&ran, &failed);
+}
 
-    // update
+#[tokio::test]
+async fn who_may_update_a_shared_credential() {
+    let server = Server::start();
+    let (_, callers, shared) = matrix(&server).await;
+    let (mut failed, mut ran) = (Vec::new(), Vec::new());
     for s in &shared {
         for c in &callers {
             let want = c.who.write_status(200);
-            let path = format!("{CREDENTIALS}/{}", s.id);
+            let path = cred_path(s.id);
             let description = format!("updated by {} ({})", c.name, s.label);
             let body = json!({ "mode": "JWT", "description": description });
             let (status, resp) = server
@@ -327,15 +322,22 @@ async fn credential_endpoints_role_matrix() {
             });
         }
     }
+    report(&ran, &failed);
+}
 
-    // delete, each on its own fresh credential
+#[tokio::test]
+async fn who_may_delete_a_shared_credential() {
+    let server = Server::start();
+    let (owning, callers, shared) = matrix(&server).await;
+    let (mut failed, mut ran) = (Vec::new(), Vec::new());
+    // Each delete on a fresh credential of its own.
     for s in &shared {
         for c in &callers {
             let want = c.who.delete_status();
             let body = shared_body(owning, &format!("delete {} {}", s.label, c.name), s.label);
             let (status, fresh) = server.create_credential(OWNER_KEY, body).await;
             assert_eq!(status, 201, "set-up: {fresh}");
-            let path = format!("{CREDENTIALS}/{}", fresh["id"]);
+            let path = cred_path(id_of(&fresh));
             let (status, resp) = server.call(Method::DELETE, &path, c.key(), None).await;
             let (after, _) = server.get(&path, OWNER_KEY).await;
             let name = format!("delete {} / {}", s.label, c.name);
@@ -351,14 +353,7 @@ async fn credential_endpoints_role_matrix() {
             });
         }
     }
-
-    eprintln!("matrix: {} cells\n  {}", ran.len(), ran.join("\n  "));
-    assert!(
-        failed.is_empty(),
-        "{} of {} cells failed: {failed:#?}",
-        failed.len(),
-        ran.len()
-    );
+    report(&ran, &failed);
 }
 
 /// What a sharing-rule update expects.
@@ -370,90 +365,90 @@ enum Outcome {
 }
 use Outcome::{Changed, Refused};
 
-/// One update of the sharing-rule test.
-struct Change<'a> {
+/// One sharing-rule update: `by` (the TEAM_ADMIN or the EDITOR) PUTs `body` to credential
+/// `of` (0: the TEAM_ADMIN's, 1: the EDITOR's first, 2: the EDITOR's second).
+struct Change {
     name: &'static str,
-    key: &'a str,
-    id: i64,
+    by: Role,
+    of: usize,
     body: Value,
     want: Outcome,
 }
 
 /// API.md §3: TEAM_ADMIN may also change sharing and `allowed_hosts` of others' credentials;
 /// an EDITOR may change `allowed_hosts` of its own only, and never share beyond the team.
+fn sharing_changes() -> Vec<Change> {
+    let hosts = json!({ "mode": "JWT", "allowed_hosts": ["api.example.com"] });
+    let restricted =
+        json!({ "allowed_hosts": ["api.example.com"], "restriction_type": "RESTRICTED" });
+    let global = json!({ "mode": "JWT", "read_access": "GLOBAL" });
+    let change = |name, by, of, body: &Value, want| Change {
+        name,
+        by,
+        of,
+        body: body.clone(),
+        want,
+    };
+    use Role::{Editor, TeamAdmin};
+    #[rustfmt::skip]
+    let changes = vec![
+        change("EDITOR changes allowed_hosts of another user's credential", Editor, 0, &hosts, Refused("allowed_hosts")),
+        change("EDITOR changes allowed_hosts of its own credential", Editor, 1, &hosts, Changed(restricted.clone())),
+        change("TEAM_ADMIN changes allowed_hosts of another user's credential", TeamAdmin, 2, &hosts, Changed(restricted)),
+        change("TEAM_ADMIN shares another user's credential GLOBAL", TeamAdmin, 2, &global, Changed(json!({ "read_access": "GLOBAL" }))),
+        change("EDITOR shares its own credential GLOBAL", Editor, 1, &global, Refused("read_access")),
+    ];
+    changes
+}
+
+/// The outcome of one change: `resp` to the PUT, the credential `before` and `after` it.
+#[track_caller]
+fn check_change(want: &Outcome, status: u16, resp: &Value, before: &Value, after: &Value) {
+    match want {
+        Changed(fields) => {
+            assert_eq!(status, 200, "body: {resp}");
+            for (k, v) in fields.as_object().unwrap() {
+                assert_eq!(&resp[k], v, "response field {k}: {resp}");
+                assert_eq!(&after[k], v, "stored field {k}: {after}");
+            }
+        }
+        Refused(field) => {
+            assert_error(status, resp, 403, Some(field), field);
+            for k in ["allowed_hosts", "read_access", "updated_at"] {
+                assert_eq!(after[k], before[k], "a refused update changed {k}: {after}");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn update_sharing_rules_by_role_and_ownership() {
     let server = Server::start();
-    let owning = server.team("owning").await;
-    let (_, team_admin) = server
-        .user("ta@example.com", Some((owning, "TEAM_ADMIN")))
-        .await;
-    let (_, editor) = server
-        .user("ed@example.com", Some((owning, "EDITOR")))
-        .await;
-
+    let w = World::new(&server, "owning", &[Role::TeamAdmin, Role::Editor]).await;
     let mut ids = Vec::new();
-    for (key, name) in [
-        (&team_admin, "team admin's"),
-        (&editor, "editor's first"),
-        (&editor, "editor's second"),
+    for (by, name) in [
+        (Role::TeamAdmin, "team admin's"),
+        (Role::Editor, "editor's first"),
+        (Role::Editor, "editor's second"),
     ] {
-        let (status, resp) = server.create_credential(key, jwt_body(owning, name)).await;
+        let body = jwt_body(w.team_id, name);
+        let (status, resp) = server.create_credential(&w.member(by).key, body).await;
         assert_eq!(status, 201, "set-up: {resp}");
-        ids.push(resp["id"].as_i64().unwrap());
+        ids.push(id_of(&resp));
     }
-    let (admins, editors, editors_second) = (ids[0], ids[1], ids[2]);
-    let hosts = json!(["api.example.com"]);
-
-    let cases = [
-        Change {
-            name: "EDITOR changes allowed_hosts of another user's credential",
-            key: &editor,
-            id: admins,
-            body: json!({ "mode": "JWT", "allowed_hosts": hosts }),
-            want: Refused("allowed_hosts"),
-        },
-        Change {
-            name: "EDITOR changes allowed_hosts of its own credential",
-            key: &editor,
-            id: editors,
-            body: json!({ "mode": "JWT", "allowed_hosts": hosts }),
-            want: Changed(json!({ "allowed_hosts": hosts, "restriction_type": "RESTRICTED" })),
-        },
-        Change {
-            name: "TEAM_ADMIN changes allowed_hosts of another user's credential",
-            key: &team_admin,
-            id: editors_second,
-            body: json!({ "mode": "JWT", "allowed_hosts": hosts }),
-            want: Changed(json!({ "allowed_hosts": hosts, "restriction_type": "RESTRICTED" })),
-        },
-        Change {
-            name: "TEAM_ADMIN shares another user's credential GLOBAL",
-            key: &team_admin,
-            id: editors_second,
-            body: json!({ "mode": "JWT", "read_access": "GLOBAL" }),
-            want: Changed(json!({ "read_access": "GLOBAL" })),
-        },
-        Change {
-            name: "EDITOR shares its own credential GLOBAL",
-            key: &editor,
-            id: editors,
-            body: json!({ "mode": "JWT", "read_access": "GLOBAL" }),
-            want: Refused("read_access"),
-        },
-    ];
-
     let mut failed = Vec::new();
+    let changes = sharing_changes();
     for Change {
         name,
-        key,
-        id,
+        by,
+        of,
         body,
         want,
-    } in cases
+    } in &changes
     {
-        let path = format!("{CREDENTIALS}/{id}");
+        let path = cred_path(ids[*of]);
         let (_, before) = server.get(&path, OWNER_KEY).await;
+        let key = &w.member(*by).key;
         let (status, resp) = server
             .call(Method::PUT, &path, Some(key), Some(body.clone()))
             .await;
@@ -462,22 +457,8 @@ async fn update_sharing_rules_by_role_and_ownership() {
             &mut failed,
             name.to_string(),
             &format!("PUT {path} {body}"),
-            || match &want {
-                Changed(fields) => {
-                    assert_eq!(status, 200, "body: {resp}");
-                    for (k, v) in fields.as_object().unwrap() {
-                        assert_eq!(&resp[k], v, "response field {k}: {resp}");
-                        assert_eq!(&after[k], v, "stored field {k}: {after}");
-                    }
-                }
-                Refused(field) => {
-                    assert_error(status, &resp, 403, Some(field), field);
-                    for k in ["allowed_hosts", "read_access", "updated_at"] {
-                        assert_eq!(after[k], before[k], "a refused update changed {k}: {after}");
-                    }
-                }
-            },
+            || check_change(want, status, &resp, &before, &after),
         );
     }
-    assert!(failed.is_empty(), "failed cases: {failed:#?}");
+    assert_no_failures("sharing rules", changes.len(), &failed);
 }

@@ -6,6 +6,7 @@
 //! in that directory, as instances sharing a database must.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,10 +14,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use crate::mint::{create, jwk_of, mint_ok, put, token_of, verifies_with_jwk};
 use crate::support::*;
-
-const CREDENTIALS: &str = "/api/v1/user_credentials";
 
 /// `n` instances on one database.
 fn instances(n: usize) -> (TempDir, Vec<Arc<Server>>) {
@@ -62,10 +60,9 @@ async fn race(
 }
 
 #[tokio::test]
-async fn racing_creates_on_three_instances_give_one_201_and_409s() {
+async fn racing_creates_of_one_credential_on_three_instances_give_one_201_and_409s() {
     let (_dir, servers) = instances(3);
     let team = servers[0].team("race").await;
-
     let statuses = race(&servers, 50, CREDENTIALS, jwt_body(team, "Same Name")).await;
     assert_eq!(statuses, BTreeMap::from([(201, 1), (409, 49)]));
     for server in &servers {
@@ -76,16 +73,19 @@ async fn racing_creates_on_three_instances_give_one_201_and_409s() {
         assert_eq!(list["meta"]["count"], 1, "{list}");
         assert_eq!(list["user_credentials"][0]["slug"], "same_name");
     }
+}
 
-    let statuses = race(
-        &servers,
-        20,
-        "/api/v1/teams",
-        json!({ "name": "Racing Team" }),
-    )
-    .await;
+#[tokio::test]
+async fn racing_creates_of_one_team_on_three_instances_give_one_201_and_409s() {
+    let (_dir, servers) = instances(3);
+    let body = json!({ "name": "Racing Team" });
+    let statuses = race(&servers, 20, "/api/v1/teams", body).await;
     assert_eq!(statuses, BTreeMap::from([(201, 1), (409, 19)]));
+}
 
+#[tokio::test]
+async fn racing_creates_of_one_user_on_three_instances_give_one_201_and_409s() {
+    let (_dir, servers) = instances(3);
     let body = json!({ "email": "racer@example.com" });
     let statuses = race(&servers, 20, "/api/v1/admin/users", body).await;
     assert_eq!(statuses, BTreeMap::from([(201, 1), (409, 19)]));
@@ -96,7 +96,7 @@ async fn a_put_or_delete_on_one_instance_rules_the_next_mint_on_another() {
     let (_dir, servers) = instances(2);
     let (a, b) = (&servers[0], &servers[1]);
     let team = a.team("rotation").await;
-    let id = create(
+    let id = create_ok(
         a,
         json!({
             "name": "rotated",
@@ -115,12 +115,8 @@ async fn a_put_or_delete_on_one_instance_rules_the_next_mint_on_another() {
     assert!(verifies_with_jwk(&first, &old_jwk, "RS256"));
 
     // Rotate the key on a; b's very next mint signs with the new key.
-    put(
-        a,
-        id,
-        json!({ "mode": "JWT", "jwt_private_key": fixture_key("rsa3072-pkcs8.pem") }),
-    )
-    .await;
+    let rotate = json!({ "mode": "JWT", "jwt_private_key": fixture_key("rsa3072-pkcs8.pem") });
+    put_ok(a, id, rotate).await;
     let new_jwk = jwk_of(b, id).await;
     assert_ne!(new_jwk["n"], old_jwk["n"]);
     let second = token_of(&mint_ok(b, id, None).await);
@@ -131,32 +127,21 @@ async fn a_put_or_delete_on_one_instance_rules_the_next_mint_on_another() {
     // Delete on a; b refuses at once.
     let (status, _) = a.delete(&format!("{CREDENTIALS}/{id}"), OWNER_KEY).await;
     assert_eq!(status, 204);
-    let (status, resp) = b
-        .call(
-            Method::POST,
-            &format!("{CREDENTIALS}/{id}/token"),
-            Some(OWNER_KEY),
-            None,
-        )
-        .await;
+    let (status, resp) = mint(b, Some(OWNER_KEY), id, None).await;
     assert_eq!(status, 404, "{resp}");
     let (status, _) = b.get(&format!("{CREDENTIALS}/{id}"), OWNER_KEY).await;
     assert_eq!(status, 404);
 }
 
-#[tokio::test]
-async fn acknowledged_creates_survive_kill_9() {
-    const ATTEMPTS: usize = 400;
-    const IN_FLIGHT: usize = 32;
-    let dir = TempDir::new().unwrap();
-    let mut server = Server::start_in(dir.path(), &[]).unwrap();
-    let team = server.team("crash").await;
-    let base = server.base.clone();
+const ATTEMPTS: usize = 400;
+const IN_FLIGHT: usize = 32;
 
-    // A burst of creates, IN_FLIGHT at a time; the server is killed once a quarter of them
-    // have been answered, so the rest are in flight, queued or never sent.
-    let http = reqwest::Client::new();
-    let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+/// A burst of creates in `team`, IN_FLIGHT at a time; the server is killed (SIGKILL) once a
+/// quarter of them have been answered, so the rest are in flight, queued or never sent.
+/// Returns the acknowledged (201) creates: id → name.
+async fn creates_cut_short_by_kill_9(server: &mut Server, team: i64) -> BTreeMap<i64, String> {
+    let (http, base) = (reqwest::Client::new(), server.base.clone());
+    let answered = Arc::new(AtomicUsize::new(0));
     let gate = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     let mut tasks = Vec::new();
     for n in 0..ATTEMPTS {
@@ -179,12 +164,12 @@ async fn acknowledged_creates_survive_kill_9() {
                 Ok(resp) => panic!("create {name}: {}", resp.status()),
                 Err(_) => None,
             };
-            answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            answered.fetch_add(1, SeqCst);
             acked
         }));
     }
     let deadline = Instant::now() + Duration::from_secs(60);
-    while answered.load(std::sync::atomic::Ordering::SeqCst) < ATTEMPTS / 4 {
+    while answered.load(SeqCst) < ATTEMPTS / 4 {
         assert!(Instant::now() < deadline, "the creates did not get going");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -195,7 +180,7 @@ async fn acknowledged_creates_survive_kill_9() {
             acked.insert(id, name);
         }
     }
-    let answered = answered.load(std::sync::atomic::Ordering::SeqCst);
+    let answered = answered.load(SeqCst);
     eprintln!(
         "{} of {ATTEMPTS} creates acknowledged before kill -9",
         acked.len()
@@ -209,22 +194,27 @@ async fn acknowledged_creates_survive_kill_9() {
         acked.len() < ATTEMPTS,
         "the kill came after every create ({answered} answered)"
     );
+    acked
+}
+
+#[tokio::test]
+async fn acknowledged_creates_survive_kill_9() {
+    let dir = TempDir::new().unwrap();
+    let mut server = Server::start_in(dir.path(), &[]).unwrap();
+    let team = server.team("crash").await;
+    let acked = creates_cut_short_by_kill_9(&mut server, team).await;
 
     let server = Server::start_in(dir.path(), &[]).unwrap();
     // Every acknowledged create is there, whole: readable and usable.
     for (id, name) in &acked {
-        let (status, got) = server.get(&format!("{CREDENTIALS}/{id}"), OWNER_KEY).await;
+        let (status, got) = server.get(&cred_path(id), OWNER_KEY).await;
         assert_eq!(status, 200, "acknowledged credential {id} lost: {got}");
         assert_eq!(&got["name"], name);
         mint_ok(&server, *id, None).await;
     }
     // Nothing half-written: whatever else is listed was one of the attempts and works too.
-    let (status, list) = server
-        .get(
-            &format!("{CREDENTIALS}?team_id={team}&per_page=500"),
-            OWNER_KEY,
-        )
-        .await;
+    let path = format!("{CREDENTIALS}?team_id={team}&per_page=500");
+    let (status, list) = server.get(&path, OWNER_KEY).await;
     assert_eq!(status, 200);
     let listed = list["user_credentials"].as_array().unwrap();
     let ids: BTreeSet<i64> = listed_ids(&list).into_iter().collect();

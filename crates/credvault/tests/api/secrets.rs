@@ -10,100 +10,107 @@ const CANARY_TEXT: &str = "CANARY-text-value-7c1e9d";
 const CANARY_HMAC: &str = "CANARY-hmac-secret-42f0aa";
 const CANARY_PASSPHRASE: &str = "correct horse";
 
-#[tokio::test]
-async fn canaries_appear_in_no_response_log_or_database_file() {
+/// A server (stopped gracefully, so that every line it logged at debug level is in) that has
+/// created credentials holding every kind of secret, refused creates echoing secrets, and
+/// shown a new API key once. Returns it with every response body, the canaries (the secrets
+/// and the owner key) and the new API key.
+async fn after_secrets_passed_through() -> (Server, Vec<String>, Vec<String>, String) {
     let server = Server::start();
     let team_id = server.team("Vault").await;
     let rsa_pem = fixture_key("rsa2048-pkcs8.pem");
     let encrypted = fixture_key("ec-p256-encrypted.pem");
     // A distinctive run of base64 from inside the RSA private key.
     let rsa_body_line = rsa_pem.lines().nth(10).unwrap().to_string();
-    let jwk: serde_json::Value = serde_json::from_str(&fixture_key("ec-p256.jwk.json")).unwrap();
+    let jwk = fixture_json("ec-p256.jwk.json");
     let jwk_d = jwk["d"].as_str().unwrap().to_string();
-
-    let mut responses = Vec::new();
+    let jwt = |name: &str, alg: &str, key: &str| {
+        json!({ "name": name, "mode": "JWT", "team_id": team_id, "jwt_algorithm": alg,
+                "jwt_private_key": key })
+    };
+    let mut enc = jwt("enc", "ES256", &encrypted);
+    enc["jwt_private_key_passphrase"] = json!(CANARY_PASSPHRASE);
     let bodies = [
-        json!({ "name": "text", "mode": "TEXT", "team_id": team_id, "value": CANARY_TEXT }),
-        json!({ "name": "hmac", "mode": "JWT", "team_id": team_id, "jwt_algorithm": "HS256",
-                "jwt_private_key": CANARY_HMAC }),
-        json!({ "name": "rsa", "mode": "JWT", "team_id": team_id, "jwt_algorithm": "RS256",
-                "jwt_private_key": rsa_pem }),
-        json!({ "name": "jwk", "mode": "JWT", "team_id": team_id, "jwt_algorithm": "ES256",
-                "jwt_private_key": jwk.to_string() }),
-        json!({ "name": "enc", "mode": "JWT", "team_id": team_id, "jwt_algorithm": "ES256",
-                "jwt_private_key": encrypted, "jwt_private_key_passphrase": CANARY_PASSPHRASE }),
+        text_body(team_id, "text", CANARY_TEXT),
+        jwt("hmac", "HS256", CANARY_HMAC),
+        jwt("rsa", "RS256", &rsa_pem),
+        jwt("jwk", "ES256", &jwk.to_string()),
+        enc,
     ];
-    for body in &bodies {
-        let (status, resp) = server.create_credential(OWNER_KEY, body.clone()).await;
+    let mut responses = Vec::new();
+    for body in bodies {
+        let (status, resp) = server.create_credential(OWNER_KEY, body).await;
         assert_eq!(status, 201, "{resp}");
         responses.push(resp.to_string());
-        let id = resp["id"].as_i64().unwrap();
-        let (_, read) = server
-            .get(&format!("/api/v1/user_credentials/{id}"), OWNER_KEY)
-            .await;
+        let (_, read) = server.get(&cred_path(id_of(&resp)), OWNER_KEY).await;
         responses.push(read.to_string());
     }
     // Refusals must not echo secrets either.
-    for body in [
-        json!({ "name": "bad", "mode": "JWT", "team_id": team_id, "jwt_algorithm": "ES256",
-                "jwt_private_key": format!("{CANARY_HMAC}-not-a-key") }),
-        json!({ "name": "bad", "mode": "JWT", "team_id": team_id, "jwt_algorithm": "ES256",
-                "jwt_private_key": fixture_key("ec-p256-encrypted.pem"),
-                "jwt_private_key_passphrase": format!("{CANARY_PASSPHRASE}-wrong") }),
-        json!({ "name": "bad", "mode": "TEXT", "team_id": team_id, "value": CANARY_TEXT,
-                "read_access": "NOPE" }),
-    ] {
+    let mut wrong_passphrase = jwt("bad", "ES256", &encrypted);
+    wrong_passphrase["jwt_private_key_passphrase"] = json!(format!("{CANARY_PASSPHRASE}-wrong"));
+    let mut bad_access = text_body(team_id, "bad", CANARY_TEXT);
+    bad_access["read_access"] = json!("NOPE");
+    let not_a_key = jwt("bad", "ES256", &format!("{CANARY_HMAC}-not-a-key"));
+    for body in [not_a_key, wrong_passphrase, bad_access] {
         let (status, resp) = server.create_credential(OWNER_KEY, body).await;
         assert_eq!(status, 422, "{resp}");
         responses.push(resp.to_string());
     }
     // A new API key is shown once, in its create response, and nowhere else.
+    let name = json!({ "name": "canary" });
     let (_, key) = server
-        .post(
-            "/api/v1/admin/users/1/api_keys",
-            OWNER_KEY,
-            json!({ "name": "canary" }),
-        )
+        .post("/api/v1/admin/users/1/api_keys", OWNER_KEY, name)
         .await;
     let api_key = key["key"].as_str().unwrap().to_string();
-    let (status, _) = Server::read(
-        server
-            .request(Method::GET, "/api/v1/teams")
-            .bearer_auth(&api_key),
-    )
-    .await;
-    assert_eq!(status, 200);
+    let request = server
+        .request(Method::GET, "/api/v1/teams")
+        .bearer_auth(&api_key);
+    assert_eq!(Server::read(request).await.0, 200);
 
+    let mut server = server;
+    assert!(server.stop(), "graceful shutdown must exit 0");
     let canaries = [
         CANARY_TEXT,
         CANARY_HMAC,
         CANARY_PASSPHRASE,
-        rsa_body_line.as_str(),
-        jwk_d.as_str(),
+        &rsa_body_line,
+        &jwk_d,
         OWNER_KEY,
     ];
-    let mut server = server;
-    assert!(server.stop(), "graceful shutdown must exit 0");
-    // The server ran at debug level; every line it wrote, now flushed, is checked.
+    let canaries = canaries.map(str::to_string).to_vec();
+    (server, responses, canaries, api_key)
+}
+
+#[tokio::test]
+async fn no_response_holds_a_secret() {
+    let (_, responses, canaries, _) = after_secrets_passed_through().await;
+    for response in &responses {
+        for canary in &canaries {
+            assert!(
+                !response.contains(canary.as_str()),
+                "response leaks {canary}: {response}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_log_line_holds_a_secret_even_at_debug_level() {
+    let (server, _, canaries, api_key) = after_secrets_passed_through().await;
     let logs = server.logs();
     assert!(
         logs.contains("credential created"),
         "debug logs were captured"
     );
-    for canary in canaries.iter().chain([&api_key.as_str()]) {
-        assert!(!logs.contains(canary), "logs leak {canary}");
+    for canary in canaries.iter().chain([&api_key]) {
+        assert!(!logs.contains(canary.as_str()), "logs leak {canary}");
     }
+}
 
-    for response in &responses {
-        for canary in canaries {
-            assert!(
-                !response.contains(canary),
-                "response leaks {canary}: {response}"
-            );
-        }
-    }
+#[tokio::test]
+async fn no_database_file_holds_a_secret_in_plain_text() {
+    let (server, _, canaries, api_key) = after_secrets_passed_through().await;
     for (name, bytes) in server.stored_bytes() {
-        for canary in canaries.iter().chain([&api_key.as_str()]) {
+        for canary in canaries.iter().chain([&api_key]) {
             assert!(
                 !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
                 "{name} holds {canary} in plain text"

@@ -4,11 +4,12 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tempfile::TempDir;
 
 pub const OWNER_KEY: &str = "cvk_test_owner_key_0123456789abcdefghijklmnopqrstuv";
@@ -76,19 +77,16 @@ fn postgres_database_for(data_dir: &Path) -> String {
     url
 }
 
-pub fn fixture_key(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/keys")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 pub struct Server {
     pub base: String,
     pub data_dir: PathBuf,
     _tmp: Option<TempDir>,
+    /// Holds the address file of this start: a directory of its own, so that servers started
+    /// on one data directory (at once, or one after the other) never read each other's.
+    _address_dir: TempDir,
     child: Child,
     logs: Arc<Mutex<String>>,
+    log_readers: Vec<JoinHandle<()>>,
     http: reqwest::Client,
 }
 
@@ -98,6 +96,9 @@ pub struct StartFailure {
     pub logs: String,
     pub success: bool,
 }
+
+/// How long a server may take to listen and then to become ready.
+const START_DEADLINE: Duration = Duration::from_secs(30);
 
 impl Server {
     /// A fresh server on a fresh data directory, with the owner key [`OWNER_KEY`].
@@ -109,16 +110,25 @@ impl Server {
         server
     }
 
-    /// Starts on `data_dir` (kept by the caller) with extra environment variables.
+    /// Starts on `data_dir` (kept by the caller) with extra environment variables, and waits
+    /// until the server has written its address file (`--address-file`) and `GET /readyz`
+    /// answers 200. A process that exits first, or a start past [`START_DEADLINE`], is a
+    /// [`StartFailure`] with everything it logged.
     pub fn start_in(data_dir: &Path, env: &[(&str, &str)]) -> Result<Server, StartFailure> {
+        let address_dir = TempDir::new().unwrap();
+        let address_file = address_dir.path().join("address");
+        let _ = std::fs::remove_file(&address_file);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_credvault"));
         cmd.arg("serve")
             .arg("--listen")
             .arg("127.0.0.1:0")
+            .arg("--address-file")
+            .arg(&address_file)
             .arg("--data-dir")
             .arg(data_dir)
             .env("CREDVAULT_LOG", "debug")
             .env("CREDVAULT_BOOTSTRAP_API_KEY", OWNER_KEY)
+            .env_remove("CREDVAULT_ADDRESS_FILE")
             .env_remove("CREDVAULT_MASTER_KEY")
             .env_remove("CREDVAULT_MASTER_KEY_FILE")
             .env_remove("CREDVAULT_DATABASE_URL")
@@ -135,49 +145,86 @@ impl Server {
         }
         let mut child = cmd.spawn().expect("cannot spawn credvault");
         let logs = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel();
-        for stream in [
+        let log_readers = [
             Box::new(child.stderr.take().unwrap()) as Box<dyn std::io::Read + Send>,
             Box::new(child.stdout.take().unwrap()),
-        ] {
+        ]
+        .into_iter()
+        .map(|stream| {
             let logs = logs.clone();
-            let tx = tx.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines() {
                     let Ok(line) = line else { break };
-                    if let Some(rest) = line.split("listening on http://").nth(1) {
-                        let addr: String = rest
-                            .chars()
-                            .take_while(|c| c.is_ascii_digit() || ".:[]".contains(*c))
-                            .collect();
-                        let _ = tx.send(addr);
-                    }
                     let mut logs = logs.lock().unwrap();
                     logs.push_str(&line);
                     logs.push('\n');
                 }
-            });
-        }
-        drop(tx);
-        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(addr) => addr,
-            Err(_) => {
-                let status = child.wait().ok();
-                std::thread::sleep(Duration::from_millis(100));
-                return Err(StartFailure {
-                    logs: logs.lock().unwrap().clone(),
-                    success: status.is_some_and(|s| s.success()),
-                });
-            }
-        };
-        Ok(Server {
-            base: format!("http://{addr}"),
+            })
+        })
+        .collect();
+        let mut server = Server {
+            base: String::new(),
             data_dir: data_dir.to_path_buf(),
             _tmp: None,
+            _address_dir: address_dir,
             child,
             logs,
+            log_readers,
             http: reqwest::Client::new(),
-        })
+        };
+        let deadline = Instant::now() + START_DEADLINE;
+        let addr = server.wait_for(deadline, "its address file", || {
+            std::fs::read_to_string(&address_file)
+                .ok()
+                .filter(|text| !text.trim().is_empty())
+        })?;
+        let addr = addr.trim().to_string();
+        server.base = format!("http://{addr}");
+        server.wait_for(deadline, "GET /readyz 200", || {
+            (readyz_status(&addr) == Some(200)).then_some(())
+        })?;
+        Ok(server)
+    }
+
+    /// Polls `probe` until it gives a value. Fails (killing the process if it still runs) once
+    /// the process has exited or `deadline` has passed.
+    fn wait_for<T>(
+        &mut self,
+        deadline: Instant,
+        what: &str,
+        mut probe: impl FnMut() -> Option<T>,
+    ) -> Result<T, StartFailure> {
+        loop {
+            if let Some(value) = probe() {
+                return Ok(value);
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                self.drain_logs();
+                return Err(StartFailure {
+                    logs: self.logs(),
+                    success: status.success(),
+                });
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                self.drain_logs();
+                let logs = self.logs();
+                eprintln!("server gave no {what} within {START_DEADLINE:?}:\n{logs}");
+                return Err(StartFailure {
+                    logs,
+                    success: false,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits for the log readers to reach the end of the output of the exited process.
+    fn drain_logs(&mut self) {
+        for reader in self.log_readers.drain(..) {
+            let _ = reader.join();
+        }
     }
 
     /// The URL of this server's PostgreSQL database, on a PostgreSQL run.
@@ -223,6 +270,7 @@ impl Server {
     pub fn kill(&mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+        self.drain_logs();
     }
 
     /// The server's peak resident memory so far (VmHWM), in bytes.
@@ -245,8 +293,8 @@ impl Server {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let status = self.child.wait().unwrap();
-        // Let the reader threads drain what the process wrote last.
-        std::thread::sleep(Duration::from_millis(200));
+        // Everything the process wrote last, up to the end of its output.
+        self.drain_logs();
         status.success()
     }
 
@@ -312,52 +360,6 @@ impl Server {
             .starts_with("text/plain; version=0.0.4"));
         resp.text().await.unwrap()
     }
-
-    /// Creates a team as the owner; returns its id.
-    pub async fn team(&self, name: &str) -> i64 {
-        let (status, body) = self
-            .post("/api/v1/teams", OWNER_KEY, json!({ "name": name }))
-            .await;
-        assert_eq!(status, 201, "{body}");
-        body["id"].as_i64().unwrap()
-    }
-
-    /// Creates a user with an API key, optionally a member of `team` with `role`.
-    pub async fn user(&self, email: &str, team: Option<(i64, &str)>) -> (i64, String) {
-        let (status, user) = self
-            .post("/api/v1/admin/users", OWNER_KEY, json!({ "email": email }))
-            .await;
-        assert_eq!(status, 201, "{user}");
-        let id = user["id"].as_i64().unwrap();
-        let (status, key) = self
-            .post(
-                &format!("/api/v1/admin/users/{id}/api_keys"),
-                OWNER_KEY,
-                json!({ "name": "test" }),
-            )
-            .await;
-        assert_eq!(status, 201, "{key}");
-        if let Some((team_id, role)) = team {
-            self.invite(team_id, id, role).await;
-        }
-        (id, key["key"].as_str().unwrap().to_string())
-    }
-
-    pub async fn invite(&self, team_id: i64, user_id: i64, role: &str) {
-        let (status, body) = self
-            .post(
-                &format!("/api/v1/teams/{team_id}/invite_member"),
-                OWNER_KEY,
-                json!({ "user_id": user_id, "role": role }),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-    }
-
-    /// Creates a credential as `key`; returns status and body.
-    pub async fn create_credential(&self, key: &str, body: Value) -> (u16, Value) {
-        self.post("/api/v1/user_credentials", key, body).await
-    }
 }
 
 impl Drop for Server {
@@ -367,47 +369,19 @@ impl Drop for Server {
     }
 }
 
-/// A minimal valid JWT credential body for `team_id`.
-/// The ids of every credential in a list response.
-pub fn listed_ids(body: &Value) -> Vec<i64> {
-    body["user_credentials"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no user_credentials array: {body}"))
-        .iter()
-        .map(|c| c["id"].as_i64().unwrap())
-        .collect()
-}
-
-pub fn jwt_body(team_id: i64, name: &str) -> Value {
-    json!({
-        "name": name,
-        "mode": "JWT",
-        "team_id": team_id,
-        "jwt_algorithm": "ES256",
-        "jwt_payload": { "iss": "credvault-tests" },
-        "jwt_private_key": fixture_key("ec-p256-pkcs8.pem"),
-    })
-}
-
-/// Asserts the Tines error shape: exactly one error, with this field (or none) and a message
-/// that mentions `needle`.
-#[track_caller]
-pub fn assert_error(
-    status: u16,
-    body: &Value,
-    want_status: u16,
-    field: Option<&str>,
-    needle: &str,
-) {
-    assert_eq!(status, want_status, "body: {body}");
-    let errors = body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors array: {body}"));
-    assert_eq!(errors.len(), 1, "{body}");
-    assert_eq!(errors[0]["field"].as_str(), field, "{body}");
-    let message = errors[0]["message"].as_str().unwrap();
-    assert!(
-        message.contains(needle),
-        "message {message:?} does not mention {needle:?}"
-    );
+/// The status of `GET /readyz` on `addr`, by a plain HTTP/1.0 request (the harness's own
+/// blocking check, before any test's runtime is involved); None if nothing answers yet.
+fn readyz_status(addr: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let timeout = Duration::from_secs(2);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr.parse().ok()?, timeout).ok()?;
+    stream.set_read_timeout(Some(timeout)).ok()?;
+    stream.set_write_timeout(Some(timeout)).ok()?;
+    stream
+        .write_all(b"GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).ok()?;
+    // "HTTP/1.x NNN"
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
 }
