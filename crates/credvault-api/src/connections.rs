@@ -59,7 +59,7 @@ pub async fn serve(
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
-            _ = &mut shutdown => break,
+            () = &mut shutdown => break,
         };
         while connections.try_join_next().is_some() {}
         let (stream, peer) = match accepted {
@@ -79,7 +79,7 @@ pub async fn serve(
                 tracing::warn!(
                     max_connections = limits.max_connections,
                     "connection limit reached; refusing new connections"
-                )
+                );
             });
             drop(stream);
             continue;
@@ -145,8 +145,8 @@ async fn serve_connection(
                 return;
             }
             // A request began or ended, or the bytes of a new one arrived: a new deadline.
-            _ = activity.changed.notified() => {}
-            _ = tokio::time::sleep_until(deadline) => {
+            () = activity.changed.notified() => {}
+            () = tokio::time::sleep_until(deadline) => {
                 if Instant::now() >= activity.deadline(&limits) {
                     tracing::debug!(%peer, "closing a connection that missed its deadline");
                     return; // dropping the connection closes the socket
@@ -190,7 +190,9 @@ impl Activity {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// When the connection is to be closed if nothing changes. A request in progress has no

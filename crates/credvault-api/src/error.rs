@@ -194,7 +194,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
             ApiError::Unavailable(_) => {
-                tracing::warn!(error = %self.chain(), "database unavailable")
+                tracing::warn!(error = %self.chain(), "database unavailable");
             }
             ApiError::Internal { .. } => tracing::error!(error = %self.chain(), "internal error"),
             _ => {}

@@ -14,7 +14,7 @@ pub struct KeyWork {
 impl KeyWork {
     /// One job at a time per core.
     pub fn for_this_machine() -> KeyWork {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         KeyWork::new(cores)
     }
 

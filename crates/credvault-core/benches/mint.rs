@@ -42,7 +42,8 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs() as i64
+        .as_secs()
+        .cast_signed()
 }
 
 fn mints(c: &mut Criterion) {
@@ -76,7 +77,7 @@ fn mints(c: &mut Criterion) {
             claims.insert("iat".into(), json!(t));
             claims.insert("exp".into(), json!(t + 3600));
             jsonwebtoken::encode(&header, &claims, &secret).unwrap()
-        })
+        });
     });
 }
 

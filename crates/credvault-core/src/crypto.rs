@@ -6,7 +6,7 @@
 //! bound by associated data to the row and field they belong to, so a ciphertext copied into
 //! another row or field fails to open.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use aws_lc_rs::aead::{Aad, Nonce, RandomizedNonceKey, AES_256_GCM, NONCE_LEN};
 use aws_lc_rs::{constant_time, hkdf, hmac, rand};
@@ -117,7 +117,7 @@ impl Keyring {
         if blob.len() < 1 + NONCE_LEN || blob[0] != BLOB_VERSION {
             return Err(CryptoError::Open);
         }
-        let nonce = Nonce::try_assume_unique_for_key(&blob[1..1 + NONCE_LEN])
+        let nonce = Nonce::try_assume_unique_for_key(&blob[1..=NONCE_LEN])
             .map_err(|_| CryptoError::Open)?;
         let mut in_out = Zeroizing::new(blob[1 + NONCE_LEN..].to_vec());
         let len = self
@@ -165,7 +165,10 @@ pub fn generate_api_key() -> Zeroizing<String> {
 pub fn generate_uid() -> String {
     let mut bytes = [0u8; 16];
     rand::fill(&mut bytes).expect("the system random generator failed");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes.iter().fold(String::with_capacity(32), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 /// Associated data for one secret field of one credential row.

@@ -178,7 +178,7 @@ fn decode_separators(path: &str) -> String {
         let code = rest.get(i + 1..i + 3).map(str::to_ascii_lowercase);
         match code.as_deref() {
             Some("2e") => out.push('.'),
-            Some("2f") | Some("5c") => out.push('/'),
+            Some("2f" | "5c") => out.push('/'),
             _ => {
                 out.push('%');
                 rest = &rest[i + 1..];

@@ -637,8 +637,8 @@ impl Drop for Jwk {
     }
 }
 
-fn b64(field: &Option<String>, what: &'static str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    let text = field.as_deref().ok_or(KeyError::Malformed(what))?;
+fn b64(field: Option<&String>, what: &'static str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let text = field.ok_or(KeyError::Malformed(what))?;
     URL_SAFE_NO_PAD
         .decode(text.trim_end_matches('='))
         .map(Zeroizing::new)
@@ -664,9 +664,9 @@ fn rsa_jwk(alg: Algorithm, jwk: &Jwk) -> Result<ParsedKey, KeyError> {
     if jwk.d.is_none() {
         return Err(KeyError::PublicKey);
     }
-    let n = b64(&jwk.n, "RSA JWK member n")?;
-    let e = b64(&jwk.e, "RSA JWK member e")?;
-    let d = b64(&jwk.d, "RSA JWK member d")?;
+    let n = b64(jwk.n.as_ref(), "RSA JWK member n")?;
+    let e = b64(jwk.e.as_ref(), "RSA JWK member e")?;
+    let d = b64(jwk.d.as_ref(), "RSA JWK member d")?;
     if [&jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi]
         .iter()
         .any(|m| m.is_none())
@@ -681,23 +681,22 @@ fn rsa_jwk(alg: Algorithm, jwk: &Jwk) -> Result<ParsedKey, KeyError> {
             e: e.as_slice(),
         },
         d: d.as_slice(),
-        p: &b64(&jwk.p, "RSA JWK member p")?[..],
-        q: &b64(&jwk.q, "RSA JWK member q")?[..],
-        dP: &b64(&jwk.dp, "RSA JWK member dp")?[..],
-        dQ: &b64(&jwk.dq, "RSA JWK member dq")?[..],
-        qInv: &b64(&jwk.qi, "RSA JWK member qi")?[..],
+        p: &b64(jwk.p.as_ref(), "RSA JWK member p")?[..],
+        q: &b64(jwk.q.as_ref(), "RSA JWK member q")?[..],
+        dP: &b64(jwk.dp.as_ref(), "RSA JWK member dp")?[..],
+        dQ: &b64(jwk.dq.as_ref(), "RSA JWK member dq")?[..],
+        qInv: &b64(jwk.qi.as_ref(), "RSA JWK member qi")?[..],
     };
     let significant = n.iter().skip_while(|b| **b == 0).count();
     if significant * 8 < MIN_RSA_BITS {
         return Err(KeyError::RsaTooShort);
     }
-    let pair =
-        RsaKeyPair::from_components(&components).map_err(|e| match rsa_rejection(e) {
-            KeyError::Malformed(_) => {
-                KeyError::Malformed("RSA JWK members do not form a consistent key")
-            }
-            other => other,
-        })?;
+    let pair = RsaKeyPair::from_components(&components).map_err(|e| match rsa_rejection(e) {
+        KeyError::Malformed(_) => {
+            KeyError::Malformed("RSA JWK members do not form a consistent key")
+        }
+        other => other,
+    })?;
     rsa_parsed(alg, pair)
 }
 
@@ -715,18 +714,15 @@ fn ec_jwk(alg: Algorithm, jwk: &Jwk) -> Result<ParsedKey, KeyError> {
     if jwk.d.is_none() {
         return Err(KeyError::PublicKey);
     }
-    let d = b64(&jwk.d, "EC JWK member d")?;
-    let x = b64(&jwk.x, "EC JWK member x")?;
-    let y = b64(&jwk.y, "EC JWK member y")?;
+    let d = b64(jwk.d.as_ref(), "EC JWK member d")?;
+    let x = b64(jwk.x.as_ref(), "EC JWK member x")?;
+    let y = b64(jwk.y.as_ref(), "EC JWK member y")?;
     let mut public = Vec::with_capacity(1 + x.len() + y.len());
     public.push(0x04);
     public.extend_from_slice(&x);
     public.extend_from_slice(&y);
-    let pair =
-        EcdsaKeyPair::from_private_key_and_public_key(ec_signing(curve), &d, &public)
-            .map_err(|_| {
-                KeyError::Malformed("EC JWK members do not form a consistent key")
-            })?;
+    let pair = EcdsaKeyPair::from_private_key_and_public_key(ec_signing(curve), &d, &public)
+        .map_err(|_| KeyError::Malformed("EC JWK members do not form a consistent key"))?;
     ec_parsed(alg, pair)
 }
 
@@ -746,8 +742,8 @@ fn okp_jwk(alg: Algorithm, jwk: &Jwk) -> Result<ParsedKey, KeyError> {
     if jwk.d.is_none() {
         return Err(KeyError::PublicKey);
     }
-    let d = b64(&jwk.d, "OKP JWK member d")?;
-    let x = b64(&jwk.x, "OKP JWK member x")?;
+    let d = b64(jwk.d.as_ref(), "OKP JWK member d")?;
+    let x = b64(jwk.x.as_ref(), "OKP JWK member x")?;
     let pair = Ed25519KeyPair::from_seed_and_public_key(&d, &x)
         .map_err(|_| KeyError::Malformed("OKP JWK members do not form a consistent key"))?;
     ed25519_parsed(alg, pair)
@@ -805,7 +801,7 @@ mod tests {
         ));
         assert!(matches!(
             load_stored_key(Algorithm::ES256, &parsed.stored),
-            Err(KeyError::Malformed(_)) | Err(KeyError::WrongKind { .. })
+            Err(KeyError::Malformed(_) | KeyError::WrongKind { .. })
         ));
         assert!(matches!(
             load_stored_key(Algorithm::HS256, &parsed.stored),

@@ -9,11 +9,11 @@ use time::OffsetDateTime;
 pub type Millis = i64;
 
 pub fn now_millis() -> Millis {
-    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as Millis
+    to_millis(OffsetDateTime::now_utc())
 }
 
 pub fn format_millis(ms: Millis) -> String {
-    let t = OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
     t.format(format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
@@ -24,7 +24,12 @@ pub fn format_millis(ms: Millis) -> String {
 /// Parses an RFC 3339 timestamp with any offset; sub-millisecond digits are dropped.
 pub fn parse_rfc3339(text: &str) -> Option<Millis> {
     let t = OffsetDateTime::parse(text, &Rfc3339).ok()?;
-    Some((t.unix_timestamp_nanos() / 1_000_000) as Millis)
+    Some(to_millis(t))
+}
+
+/// Every date `time` can represent is within ±2^63 ms of the epoch, so this never saturates.
+fn to_millis(t: OffsetDateTime) -> Millis {
+    Millis::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(Millis::MAX)
 }
 
 #[cfg(test)]

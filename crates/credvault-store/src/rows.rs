@@ -30,14 +30,14 @@ pub(crate) fn store_error(
     e: sqlx::Error,
     conflict: impl FnOnce(&dyn sqlx::error::DatabaseError) -> Conflict,
 ) -> StoreError {
-    match &e {
+    match e {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict(conflict(db.as_ref()))
         }
-        sqlx::Error::ColumnDecode { .. }
+        decode @ (sqlx::Error::ColumnDecode { .. }
         | sqlx::Error::Decode(_)
-        | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(e.to_string()),
-        _ => StoreError::Unavailable(e.to_string()),
+        | sqlx::Error::ColumnNotFound(_)) => StoreError::Corrupt(decode.to_string()),
+        other => StoreError::Unavailable(other.to_string()),
     }
 }
 

@@ -69,7 +69,7 @@ fn raise_open_file_limit() -> u64 {
     // SAFETY: getrlimit and setrlimit only read and write the struct passed in.
     #[allow(unsafe_code)]
     unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) != 0 {
             return 1024;
         }
         if limit.rlim_cur < limit.rlim_max {
@@ -77,7 +77,7 @@ fn raise_open_file_limit() -> u64 {
                 rlim_cur: limit.rlim_max,
                 rlim_max: limit.rlim_max,
             };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raw const raised) == 0 {
                 limit = raised;
             }
         }
@@ -87,7 +87,8 @@ fn raise_open_file_limit() -> u64 {
 
 fn connection_limits(args: &ServeArgs) -> ConnectionLimits {
     let open_files = raise_open_file_limit();
-    let fits = open_files.saturating_sub(RESERVED_FDS).max(16) as usize;
+    let fits =
+        usize::try_from(open_files.saturating_sub(RESERVED_FDS).max(16)).unwrap_or(usize::MAX);
     let max_connections = args.max_connections.unwrap_or(fits).min(fits);
     tracing::info!(open_files, max_connections, "connection limits");
     ConnectionLimits {
@@ -139,7 +140,7 @@ fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
         .open(path)
         .with_context(|| format!("cannot create {}", path.display()))?;
     file.write_all(contents)
-        .and_then(|_| file.sync_all())
+        .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
@@ -188,18 +189,17 @@ async fn load_master_key(args: &ServeArgs, store: &dyn Store) -> Result<MasterKe
 
 /// Refuses to start with a master key other than the one the database was created with.
 async fn check_master_key(store: &dyn Store, keyring: &Keyring) -> Result<()> {
-    let record = match store.get_meta(KEY_CHECK).await? {
-        Some(record) => record,
-        None => {
-            store
-                .insert_meta(KEY_CHECK, &keyring.make_key_check())
-                .await?;
-            // Another instance may have written its record first; the stored one decides.
-            store
-                .get_meta(KEY_CHECK)
-                .await?
-                .context("the master key check record vanished")?
-        }
+    let record = if let Some(record) = store.get_meta(KEY_CHECK).await? {
+        record
+    } else {
+        store
+            .insert_meta(KEY_CHECK, &keyring.make_key_check())
+            .await?;
+        // Another instance may have written its record first; the stored one decides.
+        store
+            .get_meta(KEY_CHECK)
+            .await?
+            .context("the master key check record vanished")?
     };
     if !keyring.verify_key_check(&record) {
         bail!(
@@ -245,10 +245,10 @@ async fn bootstrap_owner(data_dir: &Path, store: &dyn Store, keyring: &Keyring) 
         .await?;
     match key_file {
         Some(path) => {
-            tracing::info!(email = %owner.email, key_file = %path.display(), "created the tenant owner; its API key is in the key file")
+            tracing::info!(email = %owner.email, key_file = %path.display(), "created the tenant owner; its API key is in the key file");
         }
         None => {
-            tracing::info!(email = %owner.email, "created the tenant owner with the API key from CREDVAULT_BOOTSTRAP_API_KEY")
+            tracing::info!(email = %owner.email, "created the tenant owner with the API key from CREDVAULT_BOOTSTRAP_API_KEY");
         }
     }
     Ok(())

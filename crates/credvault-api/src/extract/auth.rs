@@ -139,9 +139,10 @@ impl Caller {
             .get_team_with_role(team_id, self.user.id)
             .await?
             .ok_or_else(not_found)?;
-        let role = match self.is_admin() {
-            true => Role::TeamAdmin,
-            false => role.ok_or_else(not_found)?,
+        let role = if self.is_admin() {
+            Role::TeamAdmin
+        } else {
+            role.ok_or_else(not_found)?
         };
         Ok((team, role))
     }

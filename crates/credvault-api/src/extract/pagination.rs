@@ -61,9 +61,10 @@ impl PageParams {
             .get("per_page")
             .map(str::trim)
             .is_some_and(|v| v.len() > 18 && v.bytes().all(|b| b.is_ascii_digit()));
-        let per_page = match huge {
-            true => MAX_PER_PAGE,
-            false => query.int("per_page")?.unwrap_or(DEFAULT_PER_PAGE),
+        let per_page = if huge {
+            MAX_PER_PAGE
+        } else {
+            query.int("per_page")?.unwrap_or(DEFAULT_PER_PAGE)
         };
         if per_page < 1 {
             return Err(ApiError::invalid(
@@ -123,7 +124,7 @@ impl ListRequest {
         &self,
         public_url: &str,
         collection: &'static str,
-        page: credvault_store::Page<T>,
+        page: &credvault_store::Page<T>,
         render: impl Fn(&T) -> R,
     ) -> Json<Envelope<R>> {
         let envelope = Envelope {

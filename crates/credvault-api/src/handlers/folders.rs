@@ -93,5 +93,5 @@ pub async fn list(
         .store
         .list_folders(team_id, member, list.page())
         .await?;
-    Ok(list.respond(&state.public_url, "folders", page, folder_json))
+    Ok(list.respond(&state.public_url, "folders", &page, folder_json))
 }

@@ -51,7 +51,7 @@ pub async fn list(
 ) -> ApiResult<Json<crate::extract::pagination::Envelope<Value>>> {
     let member = (!caller.is_admin()).then_some(caller.user.id);
     let page = state.store.list_teams(member, list.page()).await?;
-    Ok(list.respond(&state.public_url, "teams", page, team_json))
+    Ok(list.respond(&state.public_url, "teams", &page, team_json))
 }
 
 pub async fn get(

@@ -84,7 +84,7 @@ pub async fn list(
 ) -> ApiResult<Json<crate::extract::pagination::Envelope<Value>>> {
     caller.require_admin("list users")?;
     let page = state.store.list_users(list.page()).await?;
-    Ok(list.respond(&state.public_url, "admin/users", page, user_json))
+    Ok(list.respond(&state.public_url, "admin/users", &page, user_json))
 }
 
 /// `DELETE /admin/users/{id}`: deactivates the user. Their API keys stop working at once;

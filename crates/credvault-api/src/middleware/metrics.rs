@@ -72,7 +72,7 @@ impl Metrics {
         *self
             .mints
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry((algorithm.to_string(), outcome.label()))
             .or_default() += 1;
     }
@@ -89,10 +89,13 @@ impl Metrics {
         *self
             .requests
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry((route.to_string(), method.to_string(), status))
             .or_default() += 1;
-        let mut latency = self.latency.lock().unwrap_or_else(|e| e.into_inner());
+        let mut latency = self
+            .latency
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let h = latency.entry(route.to_string()).or_default();
         for (bound, n) in BUCKETS.iter().zip(h.buckets.iter_mut()) {
             if seconds <= *bound {
@@ -106,7 +109,12 @@ impl Metrics {
     fn render(&self, out: &mut String) {
         out.push_str("# HELP credvault_mints_total Token mints by algorithm and outcome.\n");
         out.push_str("# TYPE credvault_mints_total counter\n");
-        for ((alg, outcome), n) in self.mints.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for ((alg, outcome), n) in self
+            .mints
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
             let _ = writeln!(
                 out,
                 "credvault_mints_total{{algorithm=\"{alg}\",outcome=\"{outcome}\"}} {n}"
@@ -137,7 +145,7 @@ impl Metrics {
         for ((route, method, status), n) in self
             .requests
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
         {
             let _ = writeln!(
@@ -156,7 +164,7 @@ impl Metrics {
         for (route, h) in self
             .latency
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
         {
             for (bound, n) in BUCKETS.iter().zip(h.buckets.iter()) {

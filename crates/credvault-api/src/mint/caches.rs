@@ -82,7 +82,7 @@ impl KeyCache {
     pub fn get(&self, key: CacheKey) -> Option<Arc<PreparedKey>> {
         self.entries
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&key)
             .cloned()
     }
@@ -91,13 +91,16 @@ impl KeyCache {
         let size = prepared.approx_bytes();
         self.entries
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .put(key, prepared, size);
     }
 
     /// The bytes the cache accounts for now.
     pub fn bytes(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).bytes
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .bytes
     }
 }
 
@@ -121,13 +124,16 @@ impl TokenCache {
 
     /// How long a token of this lifetime may be reused.
     fn window(&self, lifetime_seconds: i64) -> Option<Duration> {
-        let tenth = Duration::from_millis((lifetime_seconds.max(0) as u64) * 100);
+        let tenth = Duration::from_millis((lifetime_seconds.max(0).cast_unsigned()) * 100);
         self.max_age.map(|max| max.min(tenth))
     }
 
     pub fn get(&self, key: CacheKey, lifetime_seconds: i64, now: Instant) -> Option<Minted> {
         let window = self.window(lifetime_seconds)?;
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match entries.get(&key) {
             Some((minted, at)) if now.duration_since(*at) < window => Some(minted.clone()),
             Some(_) => {
@@ -144,14 +150,17 @@ impl TokenCache {
             let size = minted.token.len() + 64;
             self.entries
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .put(key, (minted, now), size);
         }
     }
 
     /// The bytes the cache accounts for now.
     pub fn bytes(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).bytes
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .bytes
     }
 }
 

@@ -10,7 +10,7 @@ use credvault_core::timefmt::now_millis;
 use credvault_store::Store;
 use tokio::sync::mpsc;
 
-const INTERVAL: Duration = Duration::from_secs(60);
+const INTERVAL: Duration = Duration::from_mins(1);
 const BATCH: usize = 1024;
 
 pub struct UsageRecorder {
@@ -41,7 +41,10 @@ impl UsageRecorder {
 
     pub fn record(&self, id: i64) {
         let now = Instant::now();
-        let mut recorded = self.recorded.lock().unwrap_or_else(|e| e.into_inner());
+        let mut recorded = self
+            .recorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if recorded
             .get(&id)
             .is_some_and(|at| now.duration_since(*at) < INTERVAL)

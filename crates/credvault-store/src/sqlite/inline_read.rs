@@ -50,6 +50,8 @@ struct Named<'a> {
     columns: &'a HashMap<String, usize>,
 }
 
+// By value, so that it reads as `.map_err(error)`.
+#[allow(clippy::needless_pass_by_value)]
 fn error(e: rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::FromSqlConversionFailure(..)

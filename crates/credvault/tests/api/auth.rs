@@ -87,7 +87,7 @@ async fn roles_decide_who_may_create() {
     let needle = format!("team {team_id} not found");
     assert_error(status, &resp, 404, None, &needle);
     let (status, resp) = server
-        .create_credential(&outsider, jwt_body(424242, "o"))
+        .create_credential(&outsider, jwt_body(424_242, "o"))
         .await;
     assert_error(status, &resp, 404, None, "team 424242 not found");
     let (status, resp) = server

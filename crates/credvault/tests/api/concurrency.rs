@@ -50,7 +50,7 @@ async fn many_concurrent_creates_are_all_answered_and_all_stored() {
         assert_eq!(status, 201, "{body}");
         ids.push(body["id"].as_i64().unwrap());
     }
-    ids.sort();
+    ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 120);
     for id in ids {

@@ -216,13 +216,12 @@ async fn stored_fields_have_limits_and_whatever_is_accepted_stays_usable() {
             body[k] = v.clone();
         }
         let (status, resp) = server.create_credential(OWNER_KEY, body).await;
-        match case.refused {
-            Some((field, needle)) => assert_error(status, &resp, 422, Some(field), needle),
-            None => {
-                assert_eq!(status, 201, "{}: {resp}", case.what);
-                let id = resp["id"].as_i64().unwrap();
-                assert_fully_usable(&server, team_id, id, case.what).await;
-            }
+        if let Some((field, needle)) = case.refused {
+            assert_error(status, &resp, 422, Some(field), needle);
+        } else {
+            assert_eq!(status, 201, "{}: {resp}", case.what);
+            let id = resp["id"].as_i64().unwrap();
+            assert_fully_usable(&server, team_id, id, case.what).await;
         }
     }
     // Nothing refused was stored; everything accepted was deleted.

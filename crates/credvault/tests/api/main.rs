@@ -2,6 +2,20 @@
 //! `scripts/test`), real HTTP. One test binary, many
 //! modules, so that it links once.
 
+// Tests do arithmetic on small known values (timestamps, byte counts, metric samples) and
+// compare exact floats the server printed; these pedantic lints would only add noise here.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss,
+    clippy::float_cmp,
+    clippy::similar_names,
+    clippy::many_single_char_names,
+    clippy::items_after_statements,
+    clippy::struct_field_names
+)]
+
 #[allow(dead_code)]
 mod support;
 

@@ -260,7 +260,7 @@ async fn the_list_shows_shared_credentials_only_to_who_may_read_them() {
             _ => format!("{name} → 401"),
         });
         cell(&mut failed, name, &format!("GET {path}"), || {
-            check_list(c, &shared, owning, status, &resp)
+            check_list(c, &shared, owning, status, &resp);
         });
     }
     report(&ran, &failed);

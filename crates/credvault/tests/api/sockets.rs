@@ -32,7 +32,7 @@ async fn closed_within(stream: &mut TcpStream, limit: Duration) -> Option<(Strin
         }
     })
     .await;
-    read.ok().map(|_| {
+    read.ok().map(|()| {
         (
             String::from_utf8_lossy(&received).into_owned(),
             started.elapsed(),

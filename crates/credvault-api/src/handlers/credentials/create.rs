@@ -127,9 +127,10 @@ async fn attach_test_credential(
             ),
         ));
     }
-    let name = match body.has("name") {
-        true => request::name_and_slug(body)?.0,
-        false => live.name.clone(),
+    let name = if body.has("name") {
+        request::name_and_slug(body)?.0
+    } else {
+        live.name.clone()
     };
     let metadata = request::metadata(body)?;
     let expires_at = request::expires_at(body)?;

@@ -101,7 +101,7 @@ pub async fn list(
         unused,
     };
     let page = state.store.list_credentials(filter, list.page()).await?;
-    Ok(list.respond(&state.public_url, "user_credentials", page, render))
+    Ok(list.respond(&state.public_url, "user_credentials", &page, render))
 }
 
 pub async fn delete(

@@ -37,8 +37,9 @@ pub struct Common {
 }
 
 /// What a request asks to change; `None` keeps the base value, `Some(None)` clears a
-/// nullable one.
+/// nullable one (the field was sent as `null`).
 #[derive(Debug, Default)]
+#[allow(clippy::option_option)]
 pub struct Changes {
     pub name: Option<(String, String)>,
     pub folder_id: Option<Option<i64>>,
@@ -57,9 +58,10 @@ impl Changes {
     pub fn parse(body: &Fields) -> ApiResult<Changes> {
         Ok(Changes {
             name: body.has("name").then(|| name_and_slug(body)).transpose()?,
-            folder_id: match body.is_null("folder_id") {
-                true => Some(None),
-                false => body.int("folder_id")?.map(Some),
+            folder_id: if body.is_null("folder_id") {
+                Some(None)
+            } else {
+                body.int("folder_id")?.map(Some)
             },
             read_access: body.str("read_access")?.map(read_access).transpose()?,
             shared_team_slugs: shared_team_slugs(body)?,
@@ -68,12 +70,12 @@ impl Changes {
                 .map(str::to_string),
             metadata: body.has("metadata").then(|| metadata(body)).transpose()?,
             allowed_hosts: body.str_array("allowed_hosts")?.map(hosts).transpose()?,
-            expires_at: match body.is_null("expires_at") {
-                true => Some(None),
-                false => body
-                    .has("expires_at")
+            expires_at: if body.is_null("expires_at") {
+                Some(None)
+            } else {
+                body.has("expires_at")
                     .then(|| expires_at(body))
-                    .transpose()?,
+                    .transpose()?
             },
             expiry_notifications_enabled: body.bool("expiry_notifications_enabled")?,
             recipient_ids: body.int_array(RECIPIENTS)?.map(recipients).transpose()?,

@@ -14,10 +14,10 @@ use crate::error::{ApiError, ApiResult};
 const ATTEMPTS: u64 = 8;
 
 fn turn(id: i64) -> &'static tokio::sync::Mutex<()> {
-    const STRIPES: usize = 64;
+    const STRIPES: u8 = 64;
     static LOCKS: LazyLock<Vec<tokio::sync::Mutex<()>>> =
         LazyLock::new(|| (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect());
-    let stripe = usize::try_from(id.rem_euclid(STRIPES as i64)).unwrap_or(0);
+    let stripe = usize::try_from(id.rem_euclid(i64::from(STRIPES))).unwrap_or(0);
     &LOCKS[stripe]
 }
 

@@ -98,15 +98,14 @@ async fn allowed_hosts_decide_who_gets_a_token() {
     let mut ids: Vec<(&[&str], i64)> = Vec::new();
     let mut failed = Vec::new();
     for (patterns, target, allow) in TABLE {
-        let id = match ids.iter().find(|(p, _)| p == patterns) {
-            Some((_, id)) => *id,
-            None => {
-                let mut body = jwt_body(team, &format!("hosts {}", ids.len()));
-                body["allowed_hosts"] = json!(patterns);
-                let id = create_ok(&server, body).await;
-                ids.push((patterns, id));
-                id
-            }
+        let id = if let Some((_, id)) = ids.iter().find(|(p, _)| p == patterns) {
+            *id
+        } else {
+            let mut body = jwt_body(team, &format!("hosts {}", ids.len()));
+            body["allowed_hosts"] = json!(patterns);
+            let id = create_ok(&server, body).await;
+            ids.push((patterns, id));
+            id
         };
         let body = target.body();
         let (status, resp) = mint(&server, Some(OWNER_KEY), id, Some(body.clone())).await;

@@ -76,7 +76,7 @@ fn err(status: u16, field: Option<&'static str>, needle: &'static str) -> Want {
 fn check(case: &str, status: u16, body: &Value, want: &Want) -> bool {
     let outcome = catch_unwind(AssertUnwindSafe(|| match want {
         Want::Error(want_status, field, needle) => {
-            assert_error(status, body, *want_status, *field, needle)
+            assert_error(status, body, *want_status, *field, needle);
         }
         Want::Ok(want_status, fields) => {
             assert_eq!(status, *want_status, "body: {body}");

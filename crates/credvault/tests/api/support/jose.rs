@@ -160,7 +160,9 @@ fn pem(label: &str, der: &[u8]) -> String {
         out.push_str(std::str::from_utf8(line).unwrap());
         out.push('\n');
     }
-    out.push_str(&format!("-----END {label}-----\n"));
+    out.push_str("-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
     out
 }
 

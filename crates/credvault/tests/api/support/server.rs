@@ -27,7 +27,7 @@ pub fn on_postgres() -> bool {
 pub fn postgres_server() -> Option<String> {
     match std::env::var("CREDVAULT_TEST_POSTGRES_URL") {
         Ok(url) => Some(url.trim_end_matches('/').to_string()),
-        Err(_)
+        Err(std::env::VarError::NotPresent | std::env::VarError::NotUnicode(_))
             if std::env::var_os("CREDVAULT_TEST_REQUIRE_POSTGRES").is_some() || on_postgres() =>
         {
             panic!("CREDVAULT_TEST_POSTGRES_URL is not set; run the suite with scripts/test")
@@ -80,7 +80,8 @@ fn postgres_database_for(data_dir: &Path) -> String {
 pub struct Server {
     pub base: String,
     pub data_dir: PathBuf,
-    _tmp: Option<TempDir>,
+    /// The data directory, when this server made it; removed when the server is dropped.
+    owned_dir: Option<TempDir>,
     /// Holds the address file of this start: a directory of its own, so that servers started
     /// on one data directory (at once, or one after the other) never read each other's.
     _address_dir: TempDir,
@@ -106,7 +107,7 @@ impl Server {
         let tmp = TempDir::new().unwrap();
         let dir = tmp.path().to_path_buf();
         let mut server = Server::start_in(&dir, &[]).expect("server failed to start");
-        server._tmp = Some(tmp);
+        server.owned_dir = Some(tmp);
         server
     }
 
@@ -165,7 +166,7 @@ impl Server {
         let mut server = Server {
             base: String::new(),
             data_dir: data_dir.to_path_buf(),
-            _tmp: None,
+            owned_dir: None,
             _address_dir: address_dir,
             child,
             logs,

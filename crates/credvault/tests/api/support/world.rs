@@ -71,8 +71,7 @@ impl World {
         self.members
             .iter()
             .find(|(r, _)| *r == role)
-            .map(|(_, m)| m)
-            .unwrap_or_else(|| panic!("this world has no {role:?}"))
+            .map_or_else(|| panic!("this world has no {role:?}"), |(_, m)| m)
     }
 
     #[track_caller]
