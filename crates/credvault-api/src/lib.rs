@@ -54,6 +54,45 @@ pub struct AppState {
     pub key_work: Arc<key_work::KeyWork>,
 }
 
+/// What a server is configured with besides its store and keyring.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Base of the links in responses, e.g. `https://vault.example.com`.
+    pub public_url: String,
+    /// 0 turns the rate limit off.
+    pub rate_limit_per_minute: u32,
+    /// How long a minted token may be reused; 0 turns reuse off.
+    pub token_cache_seconds: u64,
+    /// Entries per mint cache.
+    pub key_cache_size: usize,
+    /// Bytes per mint cache.
+    pub cache_bytes: usize,
+}
+
+impl AppState {
+    /// The state of a server on `store`; starts the background usage recorder.
+    pub fn new(store: Arc<dyn Store>, keyring: Keyring, settings: &Settings) -> AppState {
+        AppState {
+            store: store.clone(),
+            keyring: Arc::new(keyring),
+            public_url: settings.public_url.trim_end_matches('/').into(),
+            rate_limiter: ratelimit::RateLimiter::new(settings.rate_limit_per_minute).map(Arc::new),
+            metrics: Arc::default(),
+            key_cache: Arc::new(mint::caches::KeyCache::new(
+                settings.key_cache_size,
+                settings.cache_bytes,
+            )),
+            token_cache: Arc::new(mint::caches::TokenCache::new(
+                settings.token_cache_seconds,
+                settings.key_cache_size,
+                settings.cache_bytes,
+            )),
+            usage: Arc::new(mint::usage::UsageRecorder::start(store)),
+            key_work: Arc::new(key_work::KeyWork::for_this_machine()),
+        }
+    }
+}
+
 type Routes = Vec<(
     &'static str,
     &'static [&'static str],

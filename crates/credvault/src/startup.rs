@@ -11,11 +11,7 @@ use anyhow::{bail, Context, Result};
 use std::time::Duration;
 
 use credvault_api::connections::{self, ConnectionLimits};
-use credvault_api::key_work::KeyWork;
-use credvault_api::middleware::ratelimit::RateLimiter;
-use credvault_api::mint::caches::{KeyCache, TokenCache};
-use credvault_api::mint::usage::UsageRecorder;
-use credvault_api::AppState;
+use credvault_api::{AppState, Settings};
 use credvault_core::crypto::{generate_api_key, Keyring, MasterKey};
 use credvault_store::{Conflict, NewUser, PgStore, SqliteStore, Store, StoreError};
 use zeroize::Zeroizing;
@@ -286,26 +282,17 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local = listener.local_addr()?;
-    let public_url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{local}"));
-    let cache_bytes = args.cache_max_mib.saturating_mul(1024 * 1024);
-    let state = AppState {
-        store: store.clone(),
-        keyring: Arc::new(keyring),
-        public_url: public_url.trim_end_matches('/').into(),
-        rate_limiter: RateLimiter::new(args.rate_limit_per_minute).map(Arc::new),
-        metrics: Arc::default(),
-        key_cache: Arc::new(KeyCache::new(args.key_cache_size, cache_bytes)),
-        token_cache: Arc::new(TokenCache::new(
-            args.token_cache_seconds,
-            args.key_cache_size,
-            cache_bytes,
-        )),
-        usage: Arc::new(UsageRecorder::start(store.clone())),
-        key_work: Arc::new(KeyWork::for_this_machine()),
+    let settings = Settings {
+        public_url: args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}")),
+        rate_limit_per_minute: args.rate_limit_per_minute,
+        token_cache_seconds: args.token_cache_seconds,
+        key_cache_size: args.key_cache_size,
+        cache_bytes: args.cache_max_mib.saturating_mul(1024 * 1024),
     };
+    let state = AppState::new(store.clone(), keyring, &settings);
     let limits = connection_limits(&args);
     tracing::info!("listening on http://{local}");
     if let Some(path) = &args.address_file {

@@ -208,7 +208,7 @@ fn size_and_depth_cases() -> Vec<Case> {
 
 #[tokio::test]
 async fn stored_fields_have_limits_and_whatever_is_accepted_stays_usable() {
-    let server = Server::start();
+    let server = Server::in_process().await;
     let team_id = server.team("Sizes").await;
     for (i, case) in size_and_depth_cases().into_iter().enumerate() {
         let mut body = jwt_body(team_id, &format!("case {i}"));

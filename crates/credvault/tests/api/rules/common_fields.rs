@@ -29,7 +29,7 @@ struct Common {
 }
 
 async fn common() -> Common {
-    let server = Server::start();
+    let server = Server::in_process().await;
     let alpha = server.team("Rules Alpha").await;
     let beta = server.team("Rules Beta").await;
     let gamma = server.team("Rules Gamma").await;

@@ -7,7 +7,7 @@ use crate::support::*;
 
 #[tokio::test]
 async fn create_credential_jwt_field_rules() {
-    let server = Server::start();
+    let server = Server::in_process().await;
     let team = server.team("Rules Jwt").await;
     let rsa = fixture_key("rsa2048-pkcs8.pem");
     let k = OWNER_KEY;
@@ -82,7 +82,7 @@ async fn create_credential_jwt_field_rules() {
 
 #[tokio::test]
 async fn create_credential_text_rules() {
-    let server = Server::start();
+    let server = Server::in_process().await;
     let team = server.team("Rules Text").await;
     let k = OWNER_KEY;
     #[rustfmt::skip]

@@ -28,7 +28,7 @@ struct Tenant {
 }
 
 async fn tenant() -> Tenant {
-    let server = Server::start();
+    let server = Server::in_process().await;
     let alpha = server.team("Tenant Alpha").await;
     let beta = server.team("Tenant Beta").await;
     let (_, ta) = server

@@ -16,7 +16,7 @@ struct Live {
 }
 
 async fn live() -> Live {
-    let server = Server::start();
+    let server = Server::in_process().await;
     let roles = [Role::Editor, Role::Viewer, Role::Outsider];
     let w = World::new(&server, "Rules Test Creds", &roles).await;
     let (status, live) = server

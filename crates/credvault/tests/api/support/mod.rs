@@ -5,6 +5,7 @@
 mod assert;
 mod calls;
 mod fixtures;
+mod in_process;
 mod jose;
 mod server;
 mod world;

@@ -12,6 +12,8 @@ use reqwest::Method;
 use serde_json::Value;
 use tempfile::TempDir;
 
+use super::in_process;
+
 pub const OWNER_KEY: &str = "cvk_test_owner_key_0123456789abcdefghijklmnopqrstuv";
 
 /// Which database the servers of this run use: `CREDVAULT_TEST_BACKEND=postgres` puts every
@@ -84,8 +86,11 @@ pub struct Server {
     owned_dir: Option<TempDir>,
     /// Holds the address file of this start: a directory of its own, so that servers started
     /// on one data directory (at once, or one after the other) never read each other's.
-    _address_dir: TempDir,
-    child: Child,
+    _address_dir: Option<TempDir>,
+    /// None for an in-process server ([`Server::in_process`]).
+    child: Option<Child>,
+    /// Some for an in-process server: requests go straight to the router.
+    router: Option<axum::Router>,
     logs: Arc<Mutex<String>>,
     log_readers: Vec<JoinHandle<()>>,
     http: reqwest::Client,
@@ -167,8 +172,9 @@ impl Server {
             base: String::new(),
             data_dir: data_dir.to_path_buf(),
             owned_dir: None,
-            _address_dir: address_dir,
-            child,
+            _address_dir: Some(address_dir),
+            child: Some(child),
+            router: None,
             logs,
             log_readers,
             http: reqwest::Client::new(),
@@ -199,7 +205,7 @@ impl Server {
             if let Some(value) = probe() {
                 return Ok(value);
             }
-            if let Some(status) = self.child.try_wait().unwrap() {
+            if let Some(status) = self.process().try_wait().unwrap() {
                 self.drain_logs();
                 return Err(StartFailure {
                     logs: self.logs(),
@@ -207,8 +213,8 @@ impl Server {
                 });
             }
             if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
+                let _ = self.process().kill();
+                let _ = self.process().wait();
                 self.drain_logs();
                 let logs = self.logs();
                 eprintln!("server gave no {what} within {START_DEADLINE:?}:\n{logs}");
@@ -225,6 +231,41 @@ impl Server {
     fn drain_logs(&mut self) {
         for reader in self.log_readers.drain(..) {
             let _ = reader.join();
+        }
+    }
+
+    /// The server's process; in-process servers have none, and tests of the process do not
+    /// use them.
+    fn process(&mut self) -> &mut Child {
+        self.child
+            .as_mut()
+            .expect("an in-process server has no process")
+    }
+
+    fn process_ref(&self) -> &Child {
+        self.child
+            .as_ref()
+            .expect("an in-process server has no process")
+    }
+
+    /// A server without a process or a socket: the real router and store, called in this
+    /// process. For tables of request and answer where a socket adds nothing but time. Its
+    /// database is a fresh SQLite file, or a fresh PostgreSQL database on a PostgreSQL run, and
+    /// its owner has [`OWNER_KEY`], as for [`Server::start`].
+    pub async fn in_process() -> Server {
+        let tmp = TempDir::new().unwrap();
+        let database = on_postgres().then(|| postgres_database_for(tmp.path()));
+        let router = in_process::router(tmp.path(), database.as_deref()).await;
+        Server {
+            base: "http://in-process".into(),
+            data_dir: tmp.path().to_path_buf(),
+            owned_dir: Some(tmp),
+            _address_dir: None,
+            child: None,
+            router: Some(router),
+            logs: Arc::default(),
+            log_readers: Vec::new(),
+            http: reqwest::Client::new(),
         }
     }
 
@@ -269,14 +310,15 @@ impl Server {
 
     /// SIGKILL: the process gets no chance to flush or finish anything.
     pub fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+        self.process().kill().unwrap();
+        self.process().wait().unwrap();
         self.drain_logs();
     }
 
     /// The server's peak resident memory so far (VmHWM), in bytes.
     pub fn peak_memory(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.process_ref().id())).unwrap();
         let kib: u64 = status
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -291,9 +333,9 @@ impl Server {
 
     /// SIGTERM, then waits; returns whether the process exited with status 0.
     pub fn stop(&mut self) -> bool {
-        let pid = self.child.id().to_string();
+        let pid = self.process_ref().id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let status = self.child.wait().unwrap();
+        let status = self.process().wait().unwrap();
         // Everything the process wrote last, up to the end of its output.
         self.drain_logs();
         status.success()
@@ -308,6 +350,9 @@ impl Server {
         key: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
+        if let Some(router) = &self.router {
+            return in_process::call(router, method, path, key, body).await;
+        }
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(key) = key {
             req = req.bearer_auth(key);
@@ -365,8 +410,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
