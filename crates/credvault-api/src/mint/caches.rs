@@ -193,6 +193,13 @@ mod tests {
             Some(minted("b"))
         );
         assert_eq!(cache.get((2, 1), 60, t0 + Duration::from_secs(6)), None);
+        // A 5 s token is reused for half a second at most.
+        cache.insert((4, 1), minted("d"), t0);
+        assert_eq!(
+            cache.get((4, 1), 5, t0 + Duration::from_millis(499)),
+            Some(minted("d"))
+        );
+        assert_eq!(cache.get((4, 1), 5, t0 + Duration::from_millis(500)), None);
         // Another version of the credential is another entry.
         cache.insert((3, 1), minted("c"), t0);
         assert_eq!(cache.get((3, 2), 3600, t0), None);

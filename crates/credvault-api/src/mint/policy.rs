@@ -109,3 +109,57 @@ pub fn check_expiry(c: &Credential, now_ms: i64) -> ApiResult<()> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use credvault_store::JsonText;
+
+    fn expiring(expires_at: Option<i64>) -> Credential {
+        Credential {
+            id: 7,
+            uid: "u".into(),
+            team_id: 1,
+            live_id: None,
+            name: "n".into(),
+            slug: "n".into(),
+            mode: credvault_core::model::Mode::Jwt,
+            folder_id: None,
+            read_access: ReadAccess::Team,
+            shared_team_slugs: Vec::new(),
+            description: String::new(),
+            metadata: JsonText::of(&serde_json::json!({})),
+            allowed_hosts: Vec::new(),
+            owner_id: 1,
+            expires_at,
+            expiry_notifications_enabled: false,
+            notification_recipient_ids: Vec::new(),
+            config: JsonText::of(&serde_json::json!({})),
+            secret: Vec::new(),
+            test_credential_enabled: false,
+            version: 1,
+            last_used_at: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_credential_mints_until_the_millisecond_it_expires() {
+        let at = 1_900_000_000_000;
+        let c = expiring(Some(at));
+        assert!(check_expiry(&c, at - 1).is_ok());
+        let refused = check_expiry(&c, at).unwrap_err();
+        assert!(matches!(refused, ApiError::Forbidden { field: None, .. }));
+        assert_eq!(
+            refused.to_string(),
+            "the credential expired at 2030-03-17T17:46:40.000Z"
+        );
+        assert!(check_expiry(&c, at + 1).is_err());
+    }
+
+    #[test]
+    fn a_credential_without_expiry_always_mints() {
+        assert!(check_expiry(&expiring(None), i64::MAX).is_ok());
+    }
+}

@@ -1,8 +1,6 @@
 //! Expiry (`expires_at`) and test credentials (API.md §4.6) decide whether and with which key
 //! a credential mints.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use crate::support::*;
@@ -23,22 +21,6 @@ async fn an_expired_credential_is_refused_and_one_expiring_later_mints() {
     assert_refused(status, &resp, 403);
     let future = expiring(&server, team, "not yet expired", "2099-01-01T00:00:00.000Z").await;
     mint_ok(&server, future, None).await;
-}
-
-#[tokio::test]
-async fn a_cached_token_is_not_handed_out_once_its_credential_has_expired() {
-    let server = Server::start();
-    let soon = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
-    let soon = soon
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let team = server.team("policies").await;
-    let id = expiring(&server, team, "expiring soon", &soon).await;
-    mint_ok(&server, id, None).await;
-    // Real time must pass inside the server for the credential to expire: nothing to poll.
-    tokio::time::sleep(Duration::from_millis(2600)).await;
-    let (status, resp) = mint(&server, Some(OWNER_KEY), id, None).await;
-    assert_refused(status, &resp, 403);
 }
 
 #[tokio::test]
