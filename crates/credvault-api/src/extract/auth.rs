@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use credvault_core::crypto::hashes_equal;
 use credvault_core::model::Role;
 use credvault_core::timefmt::now_millis;
-use credvault_store::{MintContext, Team, User};
+use credvault_store::{CredentialView, MintContext, Team, User};
 
 use crate::error::{ApiError, ApiResult};
 use crate::{path_id, AppState};
@@ -145,6 +145,22 @@ impl Caller {
             role.ok_or_else(not_found)?
         };
         Ok((team, role))
+    }
+
+    /// A live credential the caller may read (member of its team, or tenant admin), with the
+    /// caller's role in its team. Anything else is a 404, revealing nothing.
+    pub async fn credential(&self, state: &AppState, id: i64) -> ApiResult<(CredentialView, Role)> {
+        let not_found = || ApiError::not_found(format!("credential {id} not found"));
+        let view = state
+            .store
+            .get_credential_view(id)
+            .await?
+            .ok_or_else(not_found)?;
+        let role = self
+            .role_in(state, view.credential.team_id)
+            .await?
+            .ok_or_else(not_found)?;
+        Ok((view, role))
     }
 
     /// The `member` filter of a list: the caller's own teams, or none for a tenant admin. A

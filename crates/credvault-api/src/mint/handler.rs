@@ -20,7 +20,6 @@ use super::policy::{authorize, check_expiry, check_hosts};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::auth::{Caller, MintCaller};
 use crate::extract::body::{Fields, OptionalJsonBody};
-use crate::handlers::credentials::visible;
 use crate::middleware::metrics::MintOutcome;
 use crate::{path_id, AppState};
 
@@ -155,7 +154,7 @@ pub async fn jwks(
     Path(raw_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let id = path_id(&raw_id, "credential")?;
-    let (view, _) = visible(&state, &caller, id).await?;
+    let (view, _) = caller.credential(&state, id).await?;
     let row = view.credential;
     require_jwt(&row, "have keys")?;
     let prepared = prepared_key(&state, &row).await?;

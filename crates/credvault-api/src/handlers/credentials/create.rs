@@ -14,7 +14,7 @@ use super::checks::{apply_common, Context};
 use super::mode::{apply_mode, parse_mode, ModeData};
 use super::render::render;
 use super::request::{self, Common};
-use super::{render_by_id, slug_taken, visible, writes};
+use super::{render_by_id, slug_taken, writes};
 use crate::error::{ApiError, ApiResult, ResultExt};
 use crate::extract::auth::{require_role, Caller};
 use crate::extract::body::{missing, Fields, JsonBody};
@@ -111,7 +111,7 @@ async fn attach_test_credential(
     mode: Mode,
     live_id: i64,
 ) -> ApiResult<Created> {
-    let (view, role) = visible(state, caller, live_id).await?;
+    let (view, role) = caller.credential(state, live_id).await?;
     let live = view.credential;
     require_role(
         role,

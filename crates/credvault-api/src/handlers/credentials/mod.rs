@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use credvault_core::model::Role;
-use credvault_store::{CredentialFilter, CredentialView};
+use credvault_store::CredentialFilter;
 use serde_json::value::RawValue;
 
 use crate::error::{ApiError, ApiResult};
@@ -27,26 +27,6 @@ mod writes;
 pub use create::create;
 pub use render::render;
 pub use update::update;
-
-/// A live credential the caller may read (member of its team, or tenant admin), with the
-/// caller's role in its team. Anything else is a 404, revealing nothing.
-pub async fn visible(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-) -> ApiResult<(CredentialView, Role)> {
-    let not_found = || ApiError::not_found(format!("credential {id} not found"));
-    let view = state
-        .store
-        .get_credential_view(id)
-        .await?
-        .ok_or_else(not_found)?;
-    let role = caller
-        .role_in(state, view.credential.team_id)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok((view, role))
-}
 
 async fn render_by_id(state: &AppState, id: i64) -> ApiResult<Json<Box<RawValue>>> {
     let view = state
@@ -70,7 +50,9 @@ pub async fn get(
     caller: Caller,
     Path(raw_id): Path<String>,
 ) -> ApiResult<Json<Box<RawValue>>> {
-    let (view, _) = visible(&state, &caller, path_id(&raw_id, "credential")?).await?;
+    let (view, _) = caller
+        .credential(&state, path_id(&raw_id, "credential")?)
+        .await?;
     Ok(Json(render(&view)))
 }
 
@@ -110,7 +92,7 @@ pub async fn delete(
     Path(raw_id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = path_id(&raw_id, "credential")?;
-    let (_, role) = visible(&state, &caller, id).await?;
+    let (_, role) = caller.credential(&state, id).await?;
     // Tines: EDITORs create and change credentials; only TEAM_ADMINs delete them.
     require_role(role, Role::TeamAdmin, "delete credentials of this team")?;
     if !state.store.delete_credential(id).await? {

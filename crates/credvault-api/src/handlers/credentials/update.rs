@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use super::checks::{apply_common, Context};
 use super::mode::{apply_mode, parse_mode};
 use super::request::{self, Common};
-use super::{render_by_id, slug_taken, visible, writes};
+use super::{render_by_id, slug_taken, writes};
 use crate::error::{ApiError, ApiResult, ResultExt};
 use crate::extract::auth::{require_role, Caller};
 use crate::extract::body::{Fields, JsonBody};
@@ -61,7 +61,7 @@ struct Update<'a> {
 impl Update<'_> {
     /// The live credential and the caller's role, if the caller may update it in this mode.
     async fn editable(&self) -> ApiResult<(Credential, Role)> {
-        let (view, role) = visible(self.state, self.caller, self.id).await?;
+        let (view, role) = self.caller.credential(self.state, self.id).await?;
         require_role(role, Role::Editor, "update credentials of this team")?;
         let live = view.credential;
         if live.mode != self.mode {
