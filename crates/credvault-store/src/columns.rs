@@ -3,8 +3,6 @@
 //! `rows.rs` are written once against it.
 
 use serde::de::DeserializeOwned;
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use crate::{Result, StoreError};
@@ -35,6 +33,37 @@ pub(crate) fn corrupt(column: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("column {column}: {e}"))
 }
 
+/// Every sqlx row whose database decodes the schema's column types: SQLite's and
+/// PostgreSQL's.
+impl<R> Columns for R
+where
+    R: Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn int(&self, name: &str) -> Result<i64> {
+        get(self, name)
+    }
+    fn opt_int(&self, name: &str) -> Result<Option<i64>> {
+        get(self, name)
+    }
+    fn text(&self, name: &str) -> Result<String> {
+        get(self, name)
+    }
+    fn opt_text(&self, name: &str) -> Result<Option<String>> {
+        get(self, name)
+    }
+    fn blob(&self, name: &str) -> Result<Vec<u8>> {
+        get(self, name)
+    }
+    fn flag(&self, name: &str) -> Result<bool> {
+        get(self, name)
+    }
+}
+
 /// One column of a sqlx row.
 fn get<'r, R, T>(row: &'r R, name: &str) -> Result<T>
 where
@@ -43,46 +72,4 @@ where
     T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     row.try_get(name).map_err(|e| corrupt(name, e))
-}
-
-impl Columns for SqliteRow {
-    fn int(&self, name: &str) -> Result<i64> {
-        get(self, name)
-    }
-    fn opt_int(&self, name: &str) -> Result<Option<i64>> {
-        get(self, name)
-    }
-    fn text(&self, name: &str) -> Result<String> {
-        get(self, name)
-    }
-    fn opt_text(&self, name: &str) -> Result<Option<String>> {
-        get(self, name)
-    }
-    fn blob(&self, name: &str) -> Result<Vec<u8>> {
-        get(self, name)
-    }
-    fn flag(&self, name: &str) -> Result<bool> {
-        get(self, name)
-    }
-}
-
-impl Columns for PgRow {
-    fn int(&self, name: &str) -> Result<i64> {
-        get(self, name)
-    }
-    fn opt_int(&self, name: &str) -> Result<Option<i64>> {
-        get(self, name)
-    }
-    fn text(&self, name: &str) -> Result<String> {
-        get(self, name)
-    }
-    fn opt_text(&self, name: &str) -> Result<Option<String>> {
-        get(self, name)
-    }
-    fn blob(&self, name: &str) -> Result<Vec<u8>> {
-        get(self, name)
-    }
-    fn flag(&self, name: &str) -> Result<bool> {
-        get(self, name)
-    }
 }
