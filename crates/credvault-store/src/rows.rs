@@ -41,45 +41,6 @@ pub(crate) fn store_error(
     }
 }
 
-/// Binds a new credential's values in [`crate::queries::INSERT_COLUMNS`] order, borrowing the
-/// credential so that the caller still has it to answer with once the insert is done.
-pub(crate) fn bind_new_credential<'q, DB>(
-    query: Query<'q, DB, DB::Arguments>,
-    c: &NewCredential,
-    at: Millis,
-) -> Query<'q, DB, DB::Arguments>
-where
-    DB: Database,
-    for<'t> &'t str: Encode<'t, DB> + Type<DB>,
-    for<'t> &'t [u8]: Encode<'t, DB> + Type<DB>,
-    for<'t> String: Encode<'t, DB> + Type<DB>,
-    for<'t> i64: Encode<'t, DB> + Type<DB>,
-    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
-    for<'t> bool: Encode<'t, DB> + Type<DB>,
-{
-    query
-        .bind(c.uid.as_str())
-        .bind(c.team_id)
-        .bind(c.live_id)
-        .bind(c.name.as_str())
-        .bind(c.slug.as_str())
-        .bind(c.mode.as_str())
-        .bind(c.folder_id)
-        .bind(c.read_access.as_str())
-        .bind(json_text(&c.shared_team_slugs))
-        .bind(c.description.as_str())
-        .bind(c.metadata.as_str())
-        .bind(json_text(&c.allowed_hosts))
-        .bind(c.owner_id)
-        .bind(c.expires_at)
-        .bind(c.expiry_notifications_enabled)
-        .bind(json_text(&c.notification_recipient_ids))
-        .bind(c.config.as_str())
-        .bind(c.secret.as_slice())
-        .bind(at)
-        .bind(at)
-}
-
 pub(crate) fn user(row: &impl Columns) -> Result<User> {
     Ok(User {
         id: row.int("id")?,
@@ -214,13 +175,19 @@ pub(crate) fn mode_count(row: &impl Columns) -> Result<(Mode, i64)> {
     Ok((row.named("mode", Mode::parse)?, row.int("n")?))
 }
 
-/// Binds [`crate::queries::UPDATE_CREDENTIAL`]'s values: every mutable column, then the id
-/// and the version the caller read.
-pub(crate) fn bind_update<'q, DB>(
-    query: Query<'q, DB, DB::Arguments>,
-    c: &Credential,
-    at: Millis,
-) -> Query<'q, DB, DB::Arguments>
+/// Binding a credential's values onto a statement, on either backend.
+pub(crate) trait BindCredential {
+    /// A new credential's values in [`crate::queries::INSERT_COLUMNS`] order, borrowing the
+    /// credential so that the caller still has it to answer with once the insert is done.
+    #[must_use]
+    fn bind_new(self, c: &NewCredential, at: Millis) -> Self;
+    /// [`crate::queries::UPDATE_CREDENTIAL`]'s values: every mutable column, then the id and
+    /// the version the caller read.
+    #[must_use]
+    fn bind_update(self, c: &Credential, at: Millis) -> Self;
+}
+
+impl<DB> BindCredential for Query<'_, DB, DB::Arguments>
 where
     DB: Database,
     for<'t> &'t str: Encode<'t, DB> + Type<DB>,
@@ -230,22 +197,46 @@ where
     for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
     for<'t> bool: Encode<'t, DB> + Type<DB>,
 {
-    query
-        .bind(c.name.as_str())
-        .bind(c.slug.as_str())
-        .bind(c.folder_id)
-        .bind(c.read_access.as_str())
-        .bind(json_text(&c.shared_team_slugs))
-        .bind(c.description.as_str())
-        .bind(c.metadata.as_str())
-        .bind(json_text(&c.allowed_hosts))
-        .bind(c.expires_at)
-        .bind(c.expiry_notifications_enabled)
-        .bind(json_text(&c.notification_recipient_ids))
-        .bind(c.config.as_str())
-        .bind(c.secret.as_slice())
-        .bind(c.test_credential_enabled)
-        .bind(at)
-        .bind(c.id)
-        .bind(c.version)
+    fn bind_new(self, c: &NewCredential, at: Millis) -> Self {
+        self.bind(c.uid.as_str())
+            .bind(c.team_id)
+            .bind(c.live_id)
+            .bind(c.name.as_str())
+            .bind(c.slug.as_str())
+            .bind(c.mode.as_str())
+            .bind(c.folder_id)
+            .bind(c.read_access.as_str())
+            .bind(json_text(&c.shared_team_slugs))
+            .bind(c.description.as_str())
+            .bind(c.metadata.as_str())
+            .bind(json_text(&c.allowed_hosts))
+            .bind(c.owner_id)
+            .bind(c.expires_at)
+            .bind(c.expiry_notifications_enabled)
+            .bind(json_text(&c.notification_recipient_ids))
+            .bind(c.config.as_str())
+            .bind(c.secret.as_slice())
+            .bind(at)
+            .bind(at)
+    }
+
+    fn bind_update(self, c: &Credential, at: Millis) -> Self {
+        self.bind(c.name.as_str())
+            .bind(c.slug.as_str())
+            .bind(c.folder_id)
+            .bind(c.read_access.as_str())
+            .bind(json_text(&c.shared_team_slugs))
+            .bind(c.description.as_str())
+            .bind(c.metadata.as_str())
+            .bind(json_text(&c.allowed_hosts))
+            .bind(c.expires_at)
+            .bind(c.expiry_notifications_enabled)
+            .bind(json_text(&c.notification_recipient_ids))
+            .bind(c.config.as_str())
+            .bind(c.secret.as_slice())
+            .bind(c.test_credential_enabled)
+            .bind(at)
+            .bind(c.id)
+            .bind(c.version)
+    }
 }

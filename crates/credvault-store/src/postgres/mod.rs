@@ -20,7 +20,7 @@ use credvault_core::model::{Mode, Role};
 
 use crate::columns::Columns;
 use crate::queries as q;
-use crate::rows::{self, bind_new_credential, now, store_error};
+use crate::rows::{self, now, store_error, BindCredential};
 use crate::{
     ApiKey, Conflict, Credential, CredentialFilter, CredentialView, Deactivation, Folder, Millis,
     MintContext, NewCredential, NewFolder, NewUser, Page, PageRequest, Result, Store, StoreError,
@@ -410,7 +410,8 @@ impl Store for PgStore {
     async fn create_credential(&self, credential: NewCredential) -> Result<Credential> {
         let at = now();
         let insert = sqlx::query(q::INSERT_CREDENTIAL.as_str());
-        let id = bind_new_credential(insert, &credential, at)
+        let id = insert
+            .bind_new(&credential, at)
             .fetch_one(&self.pool)
             .await
             .map_err(db_error)?
@@ -460,7 +461,8 @@ impl Store for PgStore {
     }
 
     async fn update_credential(&self, c: &Credential) -> Result<Option<Credential>> {
-        let row = rows::bind_update(sqlx::query(q::UPDATE_CREDENTIAL), c, now())
+        let row = sqlx::query(q::UPDATE_CREDENTIAL)
+            .bind_update(c, now())
             .fetch_optional(&self.pool)
             .await
             .map_err(db_error)?;
@@ -517,7 +519,8 @@ impl Store for PgStore {
         let at = now();
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         let insert = sqlx::query(q::INSERT_CREDENTIAL.as_str());
-        let id: i64 = bind_new_credential(insert, &credential, at)
+        let id: i64 = insert
+            .bind_new(&credential, at)
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?

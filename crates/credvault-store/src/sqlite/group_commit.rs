@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{db_error, SqliteStore, INSERT_PLACEHOLDERS};
 use crate::columns::Columns;
 use crate::queries::{INSERT_COLUMNS, INSERT_CREDENTIAL};
-use crate::rows::{bind_new_credential, now};
+use crate::rows::{now, BindCredential};
 use crate::{Credential, Millis, NewCredential, Result};
 
 /// Most rows written by one statement: 20 columns each stays far below SQLite's bound
@@ -81,7 +81,7 @@ async fn write_batch(
     // at most MAX_BATCH of them.
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for credential in credentials {
-        query = bind_new_credential(query, credential, at);
+        query = query.bind_new(credential, at);
     }
     let rows = query.fetch_all(&mut *tx).await.map_err(db_error)?;
     let mut ids: Vec<Option<(i64, Millis)>> = vec![None; credentials.len()];
@@ -102,7 +102,8 @@ async fn insert_one(
     at: Millis,
 ) -> Result<Credential> {
     let insert = sqlx::query(INSERT_CREDENTIAL.as_str());
-    let id = bind_new_credential(insert, &credential, at)
+    let id = insert
+        .bind_new(&credential, at)
         .fetch_one(writer)
         .await
         .map_err(db_error)?

@@ -19,7 +19,7 @@ use sqlx::sqlite::{
 
 use crate::columns::Columns;
 use crate::queries::{self as q, INSERT_COLUMNS};
-use crate::rows::{self, bind_new_credential, json_text, now, store_error};
+use crate::rows::{self, json_text, now, store_error, BindCredential};
 use crate::{
     ApiKey, Conflict, Credential, CredentialFilter, CredentialView, Deactivation, Folder, Millis,
     MintContext, NewCredential, NewFolder, NewUser, Page, PageRequest, Result, Store, StoreError,
@@ -507,7 +507,8 @@ impl Store for SqliteStore {
     }
 
     async fn update_credential(&self, c: &Credential) -> Result<Option<Credential>> {
-        let row = rows::bind_update(sqlx::query(q::UPDATE_CREDENTIAL), c, now())
+        let row = sqlx::query(q::UPDATE_CREDENTIAL)
+            .bind_update(c, now())
             .fetch_optional(&self.writer)
             .await
             .map_err(db_error)?;
@@ -574,7 +575,8 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         let insert = sqlx::query(q::INSERT_CREDENTIAL.as_str());
-        let id: i64 = bind_new_credential(insert, &credential, at)
+        let id: i64 = insert
+            .bind_new(&credential, at)
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?
