@@ -103,6 +103,13 @@ type Routes = Vec<(
 /// listed beside the handlers so the two are read (and changed) together; the OpenAPI
 /// document must describe exactly these (see `openapi::tests`).
 fn api_routes() -> Routes {
+    let mut routes = tenant_routes();
+    routes.extend(credential_routes());
+    routes
+}
+
+/// Users, API keys, teams, folders and the API's own description.
+fn tenant_routes() -> Routes {
     vec![
         ("/openapi.json", &["GET"], get(openapi::document)),
         (
@@ -142,6 +149,12 @@ fn api_routes() -> Routes {
             &["POST", "GET"],
             post(folders::create).get(folders::list),
         ),
+    ]
+}
+
+/// Credentials and the mint path.
+fn credential_routes() -> Routes {
+    vec![
         (
             "/user_credentials",
             &["POST", "GET"],
