@@ -1,0 +1,213 @@
+//! Updates of credentials: optimistic, by version.
+
+use credvault_core::model::{Mode, ReadAccess};
+use credvault_store::{Conflict, Credential, Folder, User};
+use serde_json::json;
+
+use crate::helpers::{
+    assert_between, assert_conflict, create, cred, folder, full_cred, now_ms, owner_of, team, user,
+    view, S,
+};
+
+/// Ada's full credential c in folder f, and another credential of hers, `taken`, in the same
+/// team; bob is another user.
+struct Fixture {
+    ada: User,
+    bob: User,
+    f: Folder,
+    c: Credential,
+    taken: Credential,
+}
+
+async fn fixture(s: &S) -> Fixture {
+    let ada = user(s, "ada@example.com", false).await;
+    let bob = user(s, "bob@example.com", false).await;
+    let sec = team(s, "Security", "security").await;
+    let f = folder(s, sec.id, "Prod", None).await;
+    let c = create(s, full_cred("uid-1", sec.id, ada.id, Some(f.id))).await;
+    let taken = create(s, cred("uid-2", sec.id, ada.id, "taken")).await;
+    Fixture {
+        ada,
+        bob,
+        f,
+        c,
+        taken,
+    }
+}
+
+/// `c` with every column changed: the mutable ones to other values (optional ones to None),
+/// and the ones update_credential does not write, which it must ignore.
+fn edit_of(c: &Credential, bob: &User) -> Credential {
+    Credential {
+        name: "Renamed".into(),
+        slug: "renamed".into(),
+        folder_id: None,
+        read_access: ReadAccess::Team,
+        shared_team_slugs: vec![],
+        description: "new description".into(),
+        metadata: json!({"b": 2, "a": [1]}).into(),
+        allowed_hosts: vec![],
+        expires_at: None,
+        expiry_notifications_enabled: false,
+        notification_recipient_ids: vec![bob.id],
+        config: json!({"algorithm": "ES256"}).into(),
+        secret: vec![0, 0, 0],
+        test_credential_enabled: true,
+        // Columns update_credential does not write: these changes are ignored.
+        uid: "changed-uid".into(),
+        mode: Mode::Text,
+        owner_id: bob.id,
+        last_used_at: Some(5),
+        created_at: 5,
+        ..c.clone()
+    }
+}
+
+/// Applies `edit_of(c)` at c's version.
+async fn edited(s: &S, x: &Fixture) -> Credential {
+    s.update_credential(&edit_of(&x.c, &x.bob))
+        .await
+        .unwrap()
+        .expect("an update at the current version applies")
+}
+
+pub async fn an_update_writes_every_mutable_column_and_bumps_the_version(s: &S) {
+    let x = fixture(s).await;
+    let edit = edit_of(&x.c, &x.bob);
+    let before = now_ms();
+    let updated = s
+        .update_credential(&edit)
+        .await
+        .unwrap()
+        .expect("an update at the current version applies");
+    let after = now_ms();
+    let earliest = before.max(x.c.updated_at);
+    assert_between(
+        "updated_at after an update",
+        updated.updated_at,
+        earliest,
+        after,
+    );
+    let expected = Credential {
+        uid: x.c.uid.clone(),
+        mode: x.c.mode,
+        owner_id: x.c.owner_id,
+        last_used_at: x.c.last_used_at,
+        created_at: x.c.created_at,
+        version: 2,
+        updated_at: updated.updated_at,
+        ..edit
+    };
+    assert_eq!(updated, expected, "the answered row");
+    assert_eq!(
+        updated.metadata.to_string(),
+        r#"{"b":2,"a":[1]}"#,
+        "metadata key order after an update"
+    );
+    let stored = view(s, x.c.id).await;
+    assert_eq!(stored.credential, updated, "the update is stored");
+    assert_eq!(
+        stored.owner,
+        Some(owner_of(&x.ada)),
+        "the owner does not change"
+    );
+}
+
+/// Optimistic check: an update applies only at the row's version.
+pub async fn an_update_at_another_version_writes_nothing(s: &S) {
+    let x = fixture(s).await;
+    let updated = edited(s, &x).await;
+    let stale = Credential {
+        name: "Stale write".into(),
+        ..edit_of(&x.c, &x.bob)
+    };
+    assert_eq!(
+        s.update_credential(&stale).await.unwrap(),
+        None,
+        "stale version"
+    );
+    assert_eq!(
+        view(s, x.c.id).await.credential,
+        updated,
+        "a stale update writes nothing"
+    );
+    let future = Credential {
+        version: 3,
+        ..updated
+    };
+    assert_eq!(
+        s.update_credential(&future).await.unwrap(),
+        None,
+        "a version ahead of the row"
+    );
+}
+
+/// Back to Some(..) values, at the current version.
+pub async fn an_update_sets_optional_columns_again(s: &S) {
+    let x = fixture(s).await;
+    let updated = edited(s, &x).await;
+    let again = Credential {
+        folder_id: Some(x.f.id),
+        expires_at: Some(1_234),
+        allowed_hosts: vec!["x.example".into()],
+        ..updated.clone()
+    };
+    let third = s
+        .update_credential(&again)
+        .await
+        .unwrap()
+        .expect("update at version 2");
+    assert_eq!(
+        (
+            third.version,
+            third.folder_id,
+            third.expires_at,
+            third.allowed_hosts
+        ),
+        (3, Some(x.f.id), Some(1_234), vec!["x.example".to_string()]),
+        "second update"
+    );
+    assert!(
+        third.updated_at >= updated.updated_at,
+        "updated_at moves forward"
+    );
+}
+
+/// Renaming onto a taken slug is a conflict and changes nothing.
+pub async fn an_update_onto_a_taken_slug_is_refused(s: &S) {
+    let x = fixture(s).await;
+    let updated = edited(s, &x).await;
+    let clash = Credential {
+        slug: x.taken.slug.clone(),
+        ..updated.clone()
+    };
+    assert_conflict(
+        "update onto a taken slug",
+        s.update_credential(&clash).await,
+        Conflict::CredentialSlug,
+    );
+    assert_eq!(
+        view(s, x.c.id).await.credential,
+        updated,
+        "a conflicting update writes nothing"
+    );
+}
+
+pub async fn an_update_of_a_missing_or_deleted_credential_writes_nothing(s: &S) {
+    let x = fixture(s).await;
+    let gone = Credential {
+        id: 999,
+        ..x.c.clone()
+    };
+    assert_eq!(
+        s.update_credential(&gone).await.unwrap(),
+        None,
+        "a missing id"
+    );
+    assert!(s.delete_credential(x.c.id).await.unwrap(), "delete");
+    assert_eq!(
+        s.update_credential(&x.c).await.unwrap(),
+        None,
+        "a deleted credential"
+    );
+}
