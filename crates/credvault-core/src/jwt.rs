@@ -214,12 +214,28 @@ pub fn claims(
     claims
 }
 
-/// A key ready to mint with: its settings, and the encoded JOSE header, which is the same for
-/// every token of this key.
+/// A key ready to mint with: its settings, its `kid`, and the encoded JOSE header, which is the
+/// same for every token of this key.
 pub struct PreparedKey {
     pub key: SigningKey,
     pub settings: JwtSettings,
+    /// The `kid` of every token and of the key's JWK (API.md §5); None only for an HMAC key
+    /// whose `jwt_headers` give none.
+    pub kid: Option<String>,
     header_b64: String,
+}
+
+/// A key's `kid`: `jwt_headers.kid` when given (a string as it is, any other JSON value as its
+/// text), else for an asymmetric key the RFC 7638 thumbprint of its public JWK. An HMAC key
+/// without one has none: a hash of a shared secret is not published.
+pub fn key_id(key: &SigningKey, headers: &Map<String, Value>) -> Option<String> {
+    match headers.get("kid") {
+        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(other) => Some(other.to_string()),
+        None => key
+            .public_jwk()
+            .map(|jwk| crate::keys::jwk_thumbprint(&jwk)),
+    }
 }
 
 impl std::fmt::Debug for PreparedKey {
@@ -239,10 +255,17 @@ pub struct Minted {
 
 impl PreparedKey {
     pub fn new(key: SigningKey, settings: JwtSettings) -> PreparedKey {
-        let header = serde_json::to_vec(&header(key.algorithm(), &settings.headers))
+        let kid = key_id(&key, &settings.headers);
+        let mut extra = settings.headers.clone();
+        if let Some(kid) = &kid {
+            // In the header as the JWKS has it, so that JWKS clients find the key.
+            extra.insert("kid".into(), Value::from(kid.as_str()));
+        }
+        let header = serde_json::to_vec(&header(key.algorithm(), &extra))
             .expect("JSON values always serialise");
         PreparedKey {
             header_b64: URL_SAFE_NO_PAD.encode(header),
+            kid,
             key,
             settings,
         }

@@ -9,7 +9,6 @@ use std::time::Instant;
 use axum::extract::{Path, State};
 use axum::Json;
 use credvault_core::jwt::{Minted, DEFAULT_LIFETIME_SECONDS};
-use credvault_core::keys::jwk_thumbprint;
 use credvault_core::model::Mode;
 use credvault_core::timefmt::{format_millis, now_millis};
 use credvault_store::Credential;
@@ -165,11 +164,7 @@ pub async fn jwks(
             format!("{alg} uses a shared secret: there is no public key to publish"),
         )
     })?;
-    let kid = match prepared.settings.headers.get("kid").and_then(Value::as_str) {
-        Some(kid) => kid.to_string(),
-        None => jwk_thumbprint(&jwk),
-    };
-    jwk.insert("kid".into(), json!(kid));
+    jwk.insert("kid".into(), json!(prepared.kid));
     jwk.insert("use".into(), json!("sig"));
     jwk.insert("alg".into(), json!(alg.as_str()));
     Ok(Json(json!({ "keys": [jwk] })))

@@ -101,11 +101,15 @@ fn check_mint_fields(resp: &Value, id: i64, alg: &str) {
 /// The token's header and payload (auto time claims, `lifetime` apart, issued between `before`
 /// and `after`), and the response's times equal to the claims.
 #[track_caller]
-fn check_token_claims(resp: &Value, case: &AlgCase, before: i64, after: i64) {
+fn check_token_claims(resp: &Value, case: &AlgCase, jwks: &Value, before: i64, after: i64) {
     let jws = split_jws(&token_of(resp));
     let mut want_header = json!({ "alg": case.alg, "typ": "JWT" });
+    // The kid of the header is the JWKS key's (API.md §5); HS* only with jwt_headers.kid.
     if let Some(kid) = case.kid {
         want_header["kid"] = json!(kid);
+    } else if !case.alg.starts_with("HS") {
+        want_header["kid"] = jwks["keys"][0]["kid"].clone();
+        assert!(want_header["kid"].is_string(), "no kid in {jwks}");
     }
     assert_eq!(jws.header, want_header, "header");
     let claim = |name: &str| {
@@ -236,7 +240,7 @@ async fn every_algorithm_mints_tokens_that_verify_independently() {
         cell(&mut failed, format!("{} mint", case.alg), &request, || {
             assert_eq!(status, 200, "{resp}");
             check_mint_fields(&resp, *id, case.alg);
-            check_token_claims(&resp, case, before, after);
+            check_token_claims(&resp, case, &jwks, before, after);
             check_signature(&token_of(&resp), case, &jwks);
         });
     }
@@ -340,4 +344,19 @@ async fn without_auto_time_claims_the_payloads_own_time_claims_are_kept() {
     );
     let key = DecodingKey::from_secret(b"kept-secret");
     assert!(jwt_verifies(&token, &key, "HS256"));
+}
+
+#[tokio::test]
+async fn a_kid_that_is_not_a_string_is_sent_and_published_as_its_text() {
+    let server = Server::start();
+    let team = server.team("algorithms").await;
+    let key = fixture_key("ec-p256-pkcs8.pem");
+    let mut body = jwt_credential(team, "numeric kid", "ES256", &key, 900);
+    body["jwt_headers"] = json!({ "kid": 123 });
+    let id = create_ok(&server, body).await;
+    let token = token_of(&mint_ok(&server, id, None).await);
+    let jwk = jwk_of(&server, id).await;
+    assert_eq!(split_jws(&token).header["kid"], "123");
+    assert_eq!(jwk["kid"], "123", "{jwk}");
+    assert!(verifies_with_jwk(&token, &jwk, "ES256"));
 }
