@@ -523,6 +523,49 @@ fn rsa_parsed(alg: Algorithm, pair: RsaKeyPair) -> Result<ParsedKey, KeyError> {
     })
 }
 
+/// RSA modulus sizes credvault generates keys of (API.md §6).
+pub const GENERATED_RSA_BITS: [u32; 3] = [2048, 3072, 4096];
+
+/// Why no key could be generated.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum GenerateError {
+    /// HMAC: a shared secret has to be agreed with the verifier, so it is not made here.
+    #[error("{0} uses a shared secret, which credvault does not generate")]
+    SharedSecret(Algorithm),
+    #[error("RSA keys are generated with 2048, 3072 or 4096 bits, not {0}")]
+    RsaSize(u32),
+    #[error("the system's random generator failed")]
+    Failed,
+}
+
+/// A new private key for `alg`, made here from the system's random generator: RSA of
+/// `rsa_bits`, EC on the algorithm's curve, Ed25519. `rsa_bits` is ignored for other families.
+pub fn generate_key(alg: Algorithm, rsa_bits: u32) -> Result<ParsedKey, GenerateError> {
+    let reencode = |_| GenerateError::Failed;
+    match alg.family() {
+        KeyFamily::Hmac => Err(GenerateError::SharedSecret(alg)),
+        KeyFamily::Rsa => {
+            let size = match rsa_bits {
+                2048 => aws_lc_rs::rsa::KeySize::Rsa2048,
+                3072 => aws_lc_rs::rsa::KeySize::Rsa3072,
+                4096 => aws_lc_rs::rsa::KeySize::Rsa4096,
+                other => return Err(GenerateError::RsaSize(other)),
+            };
+            let pair = RsaKeyPair::generate(size).map_err(|_| GenerateError::Failed)?;
+            rsa_parsed(alg, pair).map_err(reencode)
+        }
+        KeyFamily::Ec(curve) => {
+            let pair =
+                EcdsaKeyPair::generate(ec_signing(curve)).map_err(|_| GenerateError::Failed)?;
+            ec_parsed(alg, pair).map_err(reencode)
+        }
+        KeyFamily::Ed25519 => {
+            let pair = Ed25519KeyPair::generate().map_err(|_| GenerateError::Failed)?;
+            ed25519_parsed(alg, pair).map_err(reencode)
+        }
+    }
+}
+
 fn ec_signing(curve: Curve) -> &'static EcdsaSigningAlgorithm {
     match curve {
         Curve::P256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
@@ -752,6 +795,42 @@ fn okp_jwk(alg: Algorithm, jwk: &Jwk) -> Result<ParsedKey, KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_keys_fit_their_algorithm_and_load_again() {
+        let cases = [
+            (Algorithm::RS256, 2048, 256),
+            (Algorithm::PS384, 3072, 384),
+            (Algorithm::RS512, 4096, 512),
+            (Algorithm::ES256, 0, 0),
+            (Algorithm::ES384, 0, 0),
+            (Algorithm::ES512, 0, 0),
+            (Algorithm::EdDSA, 0, 0),
+        ];
+        for (alg, bits, modulus_bytes) in cases {
+            let parsed = generate_key(alg, bits).unwrap();
+            let loaded = load_stored_key(alg, &parsed.stored).unwrap();
+            let jwk = loaded.public_jwk().unwrap();
+            if modulus_bytes > 0 {
+                let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
+                assert_eq!(n.len(), modulus_bytes, "{alg}");
+            }
+            let signature = loaded.sign(b"message").unwrap();
+            assert!(parsed.key.verify(b"message", &signature), "{alg}");
+        }
+    }
+
+    #[test]
+    fn no_shared_secret_or_odd_rsa_size_is_generated() {
+        assert_eq!(
+            generate_key(Algorithm::HS256, 2048).err(),
+            Some(GenerateError::SharedSecret(Algorithm::HS256))
+        );
+        assert_eq!(
+            generate_key(Algorithm::RS256, 1024).err(),
+            Some(GenerateError::RsaSize(1024))
+        );
+    }
 
     #[test]
     fn rfc7638_thumbprint_example() {

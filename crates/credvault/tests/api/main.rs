@@ -22,6 +22,7 @@ mod support;
 mod auth;
 mod concurrency;
 mod create_jwt;
+mod generated_keys;
 mod hardening;
 mod keys;
 mod lifecycle;

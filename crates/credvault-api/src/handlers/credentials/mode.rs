@@ -6,7 +6,9 @@
 use credvault_core::jwt::{
     self, Algorithm, JwtSettings, KeyFamily, DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS,
 };
-use credvault_core::keys::{load_stored_key, parse_private_key, SigningKey};
+use credvault_core::keys::{
+    generate_key, load_stored_key, parse_private_key, SigningKey, GENERATED_RSA_BITS,
+};
 use credvault_core::limits::{JsonLimit, MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_HEADERS_BYTES};
 use credvault_core::model::Mode;
 use credvault_core::timefmt::now_millis;
@@ -131,7 +133,7 @@ fn headers(given: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
     Ok(given.clone())
 }
 
-const JWT_FIELDS: [&str; 7] = [
+const JWT_FIELDS: [&str; 9] = [
     "jwt_algorithm",
     "jwt_payload",
     "jwt_auto_generate_time_claims",
@@ -139,6 +141,8 @@ const JWT_FIELDS: [&str; 7] = [
     "jwt_lifetime_seconds",
     "jwt_private_key",
     "jwt_private_key_passphrase",
+    "jwt_generate_key",
+    "jwt_key_size",
 ];
 
 async fn apply_jwt(
@@ -210,20 +214,26 @@ async fn check_key(
     stored: Option<&Credential>,
     settings: JwtSettings,
 ) -> ApiResult<Option<Zeroizing<Vec<u8>>>> {
-    let source = match (body.has("jwt_private_key"), stored) {
-        (true, _) | (false, None) => KeySource::Given {
+    let generate = generated_key_size(body, settings.algorithm)?;
+    let source = match (generate, stored) {
+        (Some(bits), _) => KeySource::Generate { bits },
+        (None, Some(stored)) if !body.has("jwt_private_key") => {
+            KeySource::Stored(secrets::open(state, stored)?)
+        }
+        // The request's key; required on create.
+        (None, _) => KeySource::Given {
             text: Zeroizing::new(body.required_str("jwt_private_key")?.to_string()),
             passphrase: body
                 .str("jwt_private_key_passphrase")?
                 .map(|p| Zeroizing::new(p.to_string())),
         },
-        (false, Some(stored)) => KeySource::Stored(secrets::open(state, stored)?),
     };
-    // RSA key checks and signatures, and the KDF of encrypted keys, take milliseconds to a
-    // second: they go to the bounded key-work pool. Other keys take microseconds, less than a
-    // hand-off costs.
-    let slow =
-        settings.algorithm.family() == KeyFamily::Rsa || body.has("jwt_private_key_passphrase");
+    // RSA key checks, signatures and generation, and the KDF of encrypted keys, take
+    // milliseconds to seconds: they go to the bounded key-work pool. Other keys take
+    // microseconds, less than a hand-off costs.
+    let slow = settings.algorithm.family() == KeyFamily::Rsa
+        || body.has("jwt_private_key_passphrase")
+        || matches!(source, KeySource::Generate { .. });
     let check = move || source.check(&settings);
     if slow {
         state.key_work.run(check).await
@@ -232,7 +242,52 @@ async fn check_key(
     }
 }
 
+/// `jwt_generate_key` (API.md §6): the RSA modulus size to generate a key of (2048 unless
+/// `jwt_key_size` says otherwise; unused for EC and Ed25519), or None when the request gives or
+/// keeps a key instead.
+fn generated_key_size(body: &Fields, alg: Algorithm) -> ApiResult<Option<u32>> {
+    let size = body.int("jwt_key_size")?;
+    if body.bool("jwt_generate_key")? != Some(true) {
+        if size.is_some() {
+            return Err(ApiError::invalid(
+                "jwt_key_size",
+                "jwt_key_size is only given with jwt_generate_key: true",
+            ));
+        }
+        return Ok(None);
+    }
+    if body.has("jwt_private_key") {
+        return Err(ApiError::invalid(
+            "jwt_generate_key",
+            "give either jwt_private_key or jwt_generate_key: true, not both",
+        ));
+    }
+    match (alg.family(), size) {
+        (KeyFamily::Hmac, _) => Err(ApiError::invalid(
+            "jwt_generate_key",
+            format!("{alg} uses a shared secret, which has to be agreed with the verifier: give it in jwt_private_key"),
+        )),
+        (KeyFamily::Rsa, None) => Ok(Some(2048)),
+        (KeyFamily::Rsa, Some(bits)) => match u32::try_from(bits) {
+            Ok(bits) if GENERATED_RSA_BITS.contains(&bits) => Ok(Some(bits)),
+            _ => Err(ApiError::invalid(
+                "jwt_key_size",
+                "jwt_key_size must be 2048, 3072 or 4096",
+            )),
+        },
+        (_, None) => Ok(Some(0)),
+        (_, Some(_)) => Err(ApiError::invalid(
+            "jwt_key_size",
+            format!("jwt_key_size applies to RS* and PS* keys; {alg} keys are on a fixed curve"),
+        )),
+    }
+}
+
 enum KeySource {
+    /// A new key, made here; `bits` for RSA.
+    Generate {
+        bits: u32,
+    },
     Given {
         text: Zeroizing<String>,
         passphrase: Option<Zeroizing<String>>,
@@ -244,6 +299,12 @@ impl KeySource {
     /// The key, loaded and given a trial signature; the material to seal if it is new.
     fn check(self, settings: &JwtSettings) -> ApiResult<Option<Zeroizing<Vec<u8>>>> {
         let (key, secret) = match self {
+            KeySource::Generate { bits } => {
+                let generated = generate_key(settings.algorithm, bits).map_err(|e| {
+                    ApiError::internal(format!("generating a {} key", settings.algorithm), e)
+                })?;
+                (generated.key, Some(generated.stored))
+            }
             KeySource::Given { text, passphrase } => {
                 let passphrase = passphrase.as_deref().map(String::as_str);
                 let parsed = parse_private_key(settings.algorithm, &text, passphrase)?;
