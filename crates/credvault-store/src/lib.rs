@@ -161,6 +161,13 @@ pub struct Credential {
     pub notification_recipient_ids: Vec<i64>,
     pub config: JsonText,
     pub secret: Vec<u8>,
+    /// The public issuer id (API.md §6), fixed for the credential's life.
+    pub issuer_id: String,
+    /// The current key's `kid`; None for keys without one (HS* without `jwt_headers.kid`) and
+    /// rows whose key has not changed since this column was added.
+    pub key_id: Option<String>,
+    /// When the key last changed after the create.
+    pub key_rotated_at: Option<Millis>,
     pub test_credential_enabled: bool,
     pub version: i64,
     pub last_used_at: Option<Millis>,
@@ -189,6 +196,8 @@ pub struct NewCredential {
     pub notification_recipient_ids: Vec<i64>,
     pub config: JsonText,
     pub secret: Vec<u8>,
+    pub issuer_id: String,
+    pub key_id: Option<String>,
 }
 
 impl NewCredential {
@@ -215,7 +224,10 @@ impl NewCredential {
             notification_recipient_ids: self.notification_recipient_ids,
             config: self.config,
             secret: self.secret,
+            issuer_id: self.issuer_id,
+            key_id: self.key_id,
             // The schema's defaults for a new row.
+            key_rotated_at: None,
             test_credential_enabled: false,
             version: 1,
             last_used_at: None,
@@ -346,6 +358,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<Folder>>;
 
     async fn create_credential(&self, credential: NewCredential) -> Result<Credential>;
+    /// The live credential with this public issuer id.
+    async fn get_credential_by_issuer(&self, issuer_id: &str) -> Result<Option<Credential>>;
     /// A live credential with its owner and test credential times, in one query.
     async fn get_credential_view(&self, id: i64) -> Result<Option<CredentialView>>;
     async fn list_credentials(

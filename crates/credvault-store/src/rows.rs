@@ -110,6 +110,9 @@ pub(crate) fn credential(row: &impl Columns) -> Result<Credential> {
         notification_recipient_ids: row.json("notification_recipient_ids")?,
         config: row.json("config")?,
         secret: row.blob("secret")?,
+        issuer_id: row.text("issuer_id")?,
+        key_id: row.opt_text("key_id")?,
+        key_rotated_at: row.opt_int("key_rotated_at")?,
         test_credential_enabled: row.flag("test_credential_enabled")?,
         version: row.int("version")?,
         last_used_at: row.opt_int("last_used_at")?,
@@ -196,6 +199,7 @@ where
     for<'t> i64: Encode<'t, DB> + Type<DB>,
     for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
     for<'t> bool: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<&'t str>: Encode<'t, DB> + Type<DB>,
 {
     fn bind_new(self, c: &NewCredential, at: Millis) -> Self {
         self.bind(c.uid.as_str())
@@ -216,6 +220,8 @@ where
             .bind(json_text(&c.notification_recipient_ids))
             .bind(c.config.as_str())
             .bind(c.secret.as_slice())
+            .bind(c.issuer_id.as_str())
+            .bind(c.key_id.as_deref())
             .bind(at)
             .bind(at)
     }
@@ -235,6 +241,8 @@ where
             .bind(c.config.as_str())
             .bind(c.secret.as_slice())
             .bind(c.test_credential_enabled)
+            .bind(c.key_id.as_deref())
+            .bind(c.key_rotated_at)
             .bind(at)
             .bind(c.id)
             .bind(c.version)

@@ -419,6 +419,15 @@ impl Store for PgStore {
         Ok(credential.into_stored(id, at))
     }
 
+    async fn get_credential_by_issuer(&self, issuer_id: &str) -> Result<Option<Credential>> {
+        let row = sqlx::query(q::GET_CREDENTIAL_BY_ISSUER)
+            .bind(issuer_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::credential).transpose()
+    }
+
     async fn get_credential_view(&self, id: i64) -> Result<Option<CredentialView>> {
         let row = sqlx::query(q::GET_CREDENTIAL_VIEW.as_str())
             .bind(id)

@@ -465,6 +465,15 @@ impl Store for SqliteStore {
         answer.await.map_err(|_| stopped())?
     }
 
+    async fn get_credential_by_issuer(&self, issuer_id: &str) -> Result<Option<Credential>> {
+        let row = sqlx::query(q::GET_CREDENTIAL_BY_ISSUER)
+            .bind(issuer_id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::credential).transpose()
+    }
+
     async fn get_credential_view(&self, id: i64) -> Result<Option<CredentialView>> {
         let row = sqlx::query(q::GET_CREDENTIAL_VIEW.as_str())
             .bind(id)

@@ -53,8 +53,11 @@ fn edit_of(c: &Credential, bob: &User) -> Credential {
         config: json!({"algorithm": "ES256"}).into(),
         secret: vec![0, 0, 0],
         test_credential_enabled: true,
+        key_id: Some("rotated kid".into()),
+        key_rotated_at: Some(1_900_000_000_000),
         // Columns update_credential does not write: these changes are ignored.
         uid: "changed-uid".into(),
+        issuer_id: "changed-issuer".into(),
         mode: Mode::Text,
         owner_id: bob.id,
         last_used_at: Some(5),
@@ -90,6 +93,7 @@ pub async fn an_update_writes_every_mutable_column_and_bumps_the_version(s: &S) 
     );
     let expected = Credential {
         uid: x.c.uid.clone(),
+        issuer_id: x.c.issuer_id.clone(),
         mode: x.c.mode,
         owner_id: x.c.owner_id,
         last_used_at: x.c.last_used_at,

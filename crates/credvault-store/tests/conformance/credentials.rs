@@ -135,3 +135,36 @@ pub async fn live_credentials_are_counted_by_mode(s: &S) {
         vec![(Mode::Aws, 1), (Mode::Jwt, 2), (Mode::Text, 1)]
     );
 }
+
+pub async fn a_live_credential_is_found_by_its_issuer_id_only(s: &S) {
+    let ada = user(s, "ada@example.com", false).await;
+    let sec = team(s, "Security", "security").await;
+    let live = create(s, full_cred("live-uid", sec.id, ada.id, None)).await;
+    let found = s
+        .get_credential_by_issuer("issuer-of-live-uid")
+        .await
+        .unwrap();
+    assert_eq!(found, Some(live.clone()));
+    let test = s
+        .attach_test_credential(test_cred("test-uid", &live))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_credential_by_issuer(&test.issuer_id).await.unwrap(),
+        None,
+        "a test credential is no issuer"
+    );
+    assert_eq!(
+        s.get_credential_by_issuer("ISSUER-OF-LIVE-UID")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(s.delete_credential(live.id).await.unwrap());
+    assert_eq!(
+        s.get_credential_by_issuer("issuer-of-live-uid")
+            .await
+            .unwrap(),
+        None
+    );
+}

@@ -92,6 +92,8 @@ pub fn cred(uid: &str, team_id: i64, owner_id: i64, slug: &str) -> NewCredential
         notification_recipient_ids: vec![],
         config: json!({}).into(),
         secret: b"sealed secret".to_vec(),
+        issuer_id: format!("issuer-of-{uid}"),
+        key_id: None,
     }
 }
 
@@ -129,6 +131,8 @@ pub fn full_cred(uid: &str, team_id: i64, owner_id: i64, folder_id: Option<i64>)
         .into(),
         // Every byte value, NUL and 0xFF included.
         secret: (0..=255u8).rev().chain(0..=255u8).collect(),
+        issuer_id: format!("issuer-of-{uid}"),
+        key_id: Some("kid ✓ of the key".to_string()),
     }
 }
 
@@ -154,6 +158,8 @@ pub fn test_cred(uid: &str, live: &Credential) -> NewCredential {
         notification_recipient_ids: vec![],
         config: json!({"algorithm": "HS256"}).into(),
         secret: b"test secret".to_vec(),
+        issuer_id: format!("issuer-of-{uid}"),
+        key_id: Some("test kid".to_string()),
     }
 }
 
@@ -179,6 +185,9 @@ pub fn inserted(new: &NewCredential, id: i64, at: Millis) -> Credential {
         notification_recipient_ids: new.notification_recipient_ids.clone(),
         config: new.config.clone(),
         secret: new.secret.clone(),
+        issuer_id: new.issuer_id.clone(),
+        key_id: new.key_id.clone(),
+        key_rotated_at: None,
         test_credential_enabled: false,
         version: 1,
         last_used_at: None,

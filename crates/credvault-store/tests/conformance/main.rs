@@ -111,6 +111,7 @@ on_backends! {
         a_missing_credential_has_no_view,
         credential_slugs_are_unique_per_team,
         a_duplicate_uid_is_not_a_slug_conflict,
+        a_live_credential_is_found_by_its_issuer_id_only,
         no_credentials_no_counts_by_mode,
         live_credentials_are_counted_by_mode,
     }

@@ -1,0 +1,10 @@
+-- API.md §6: every credential has a public issuer id, fixed for its life: 128 random bits.
+ALTER TABLE credentials ADD COLUMN issuer_id TEXT;
+UPDATE credentials SET issuer_id = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX credentials_issuer_id_key ON credentials (issuer_id);
+
+-- The current key's kid and when the key last changed, kept beside the sealed key so that
+-- responses show them without opening it. Rows written before this keep NULL until their key
+-- next changes.
+ALTER TABLE credentials ADD COLUMN key_id TEXT;
+ALTER TABLE credentials ADD COLUMN key_rotated_at INTEGER;
