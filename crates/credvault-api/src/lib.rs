@@ -31,7 +31,7 @@ pub mod middleware;
 pub mod mint;
 pub mod secrets;
 
-use handlers::{credentials, folders, health, openapi, teams, users};
+use handlers::{credentials, folders, health, issuers, openapi, teams, users};
 use middleware::{metrics, ratelimit};
 
 /// Largest request body accepted (413 above it).
@@ -180,6 +180,18 @@ fn credential_routes() -> Routes {
     ]
 }
 
+/// The public issuer endpoints (API.md §6): no auth, rate-limited per client IP.
+fn issuer_routes() -> Routes {
+    vec![
+        ("/issuers/{issuer}/jwks.json", &["GET"], get(issuers::jwks)),
+        (
+            "/issuers/{issuer}/.well-known/openid-configuration",
+            &["GET"],
+            get(issuers::discovery),
+        ),
+    ]
+}
+
 /// Routes outside `/api/v1`: no auth, no rate limit.
 fn service_routes() -> Routes {
     vec![
@@ -196,10 +208,9 @@ pub fn route_table() -> Vec<(String, &'static [&'static str])> {
     let api = api_routes()
         .into_iter()
         .map(|(path, methods, _)| (format!("{API_PREFIX}{path}"), methods));
-    let service = service_routes()
-        .into_iter()
-        .map(|(path, methods, _)| (path.to_string(), methods));
-    api.chain(service).collect()
+    let outside = issuer_routes().into_iter().chain(service_routes());
+    let outside = outside.map(|(path, methods, _)| (path.to_string(), methods));
+    api.chain(outside).collect()
 }
 
 pub fn router(state: AppState) -> Router {
@@ -210,7 +221,15 @@ pub fn router(state: AppState) -> Router {
     let api = api
         .route_layer(from_fn_with_state(state.clone(), ratelimit::limit))
         .route_layer(from_fn_with_state(state.clone(), metrics::track));
-    let mut app = Router::new();
+    let mut public = Router::new();
+    for (path, _, handlers) in issuer_routes() {
+        public = public.route(path, handlers);
+    }
+    // No key is presented here, so the limiter counts each client IP.
+    let public = public
+        .route_layer(from_fn_with_state(state.clone(), ratelimit::limit))
+        .route_layer(from_fn_with_state(state.clone(), metrics::track));
+    let mut app = Router::new().merge(public);
     for (path, _, handlers) in service_routes() {
         app = app.route(path, handlers);
     }

@@ -4,6 +4,7 @@
 pub mod credentials;
 pub mod folders;
 pub mod health;
+pub mod issuers;
 pub mod openapi;
 pub mod teams;
 pub mod users;

@@ -14,7 +14,7 @@ use credvault_core::timefmt::{format_millis, now_millis};
 use credvault_store::Credential;
 use serde_json::{json, Value};
 
-use super::keys::prepared_key;
+use super::keys::{prepared_key, published_jwk};
 use super::policy::{authorize, check_expiry, check_hosts};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::auth::{Caller, MintCaller};
@@ -157,15 +157,14 @@ pub async fn jwks(
     let row = view.credential;
     require_jwt(&row, "have keys")?;
     let prepared = prepared_key(&state, &row).await?;
-    let alg = prepared.settings.algorithm;
-    let mut jwk = prepared.key.public_jwk().ok_or_else(|| {
+    let jwk = published_jwk(&prepared).ok_or_else(|| {
         ApiError::invalid(
             "jwt_algorithm",
-            format!("{alg} uses a shared secret: there is no public key to publish"),
+            format!(
+                "{} uses a shared secret: there is no public key to publish",
+                prepared.settings.algorithm
+            ),
         )
     })?;
-    jwk.insert("kid".into(), json!(prepared.kid));
-    jwk.insert("use".into(), json!("sig"));
-    jwk.insert("alg".into(), json!(alg.as_str()));
     Ok(Json(json!({ "keys": [jwk] })))
 }

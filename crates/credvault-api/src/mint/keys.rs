@@ -3,11 +3,14 @@
 
 use std::sync::Arc;
 
-use credvault_core::jwt::{KeyFamily, PreparedKey};
+use credvault_core::jwt::{JwtSettings, KeyFamily, PreparedKey};
 use credvault_core::keys::load_stored_key;
 use credvault_store::Credential;
 
+use serde_json::{json, Map, Value};
+
 use crate::error::{ApiError, ApiResult};
+use crate::handlers::credentials::issuer_url;
 use crate::{secrets, AppState};
 
 /// Loading an RSA key checks it (milliseconds), so that goes to the key-work pool; other keys
@@ -19,7 +22,8 @@ pub async fn prepared_key(state: &AppState, row: &Credential) -> ApiResult<Arc<P
         return Ok(prepared);
     }
     state.metrics.key_cache(false);
-    let settings = secrets::jwt_settings(row)?;
+    let mut settings = secrets::jwt_settings(row)?;
+    fill_issuer(&mut settings, state, row);
     let plain = secrets::open(state, row)?;
     let id = row.id;
     let slow = settings.algorithm.family() == KeyFamily::Rsa;
@@ -36,4 +40,27 @@ pub async fn prepared_key(state: &AppState, row: &Credential) -> ApiResult<Arc<P
     });
     state.key_cache.insert(cache_key, prepared.clone());
     Ok(prepared)
+}
+
+/// API.md §6: an asymmetric credential whose payload has no `iss` (or an empty one) signs
+/// tokens with `iss` = its issuer URL, so that they verify against its discovery document.
+fn fill_issuer(settings: &mut JwtSettings, state: &AppState, row: &Credential) {
+    if settings.algorithm.family() == KeyFamily::Hmac {
+        return;
+    }
+    let given = settings.payload.get("iss").and_then(Value::as_str);
+    if settings.payload.get("iss").is_none() || given == Some("") {
+        let url = issuer_url(&state.public_url, &row.issuer_id);
+        settings.payload.insert("iss".into(), Value::from(url));
+    }
+}
+
+/// The public JWK of a prepared key, as both JWKS documents publish it: with its `kid`, `use`
+/// and `alg`. None for HMAC keys, which have nothing public.
+pub fn published_jwk(prepared: &PreparedKey) -> Option<Map<String, Value>> {
+    let mut jwk = prepared.key.public_jwk()?;
+    jwk.insert("kid".into(), json!(prepared.kid));
+    jwk.insert("use".into(), json!("sig"));
+    jwk.insert("alg".into(), json!(prepared.settings.algorithm.as_str()));
+    Some(jwk)
 }

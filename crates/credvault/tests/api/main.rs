@@ -24,6 +24,7 @@ mod concurrency;
 mod create_jwt;
 mod generated_keys;
 mod hardening;
+mod issuer;
 mod keys;
 mod lifecycle;
 mod lifecycle_crud;

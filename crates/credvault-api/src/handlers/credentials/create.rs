@@ -65,7 +65,7 @@ pub async fn create(
         }),
         test_times: None,
     };
-    Ok((StatusCode::CREATED, Json(render(&view))))
+    Ok((StatusCode::CREATED, Json(render(&view, &state.public_url))))
 }
 
 /// The row of a new live credential, its secret sealed.
@@ -99,6 +99,9 @@ fn live_row(
         notification_recipient_ids: common.recipient_ids,
         config: JsonText::of(&data.config),
         secret: sealed,
+        // Public, so as unguessable as the uid: 128 random bits.
+        issuer_id: generate_uid(),
+        key_id: data.key_id,
     })
 }
 
@@ -157,6 +160,8 @@ async fn attach_test_credential(
         notification_recipient_ids: Vec::new(),
         config: JsonText::of(&data.config),
         secret: sealed,
+        issuer_id: generate_uid(),
+        key_id: data.key_id,
     };
     // Attaching also writes the live row (its flag and version), so it takes its turn.
     writes::in_turn_once(live.id, state.store.attach_test_credential(new)).await?;

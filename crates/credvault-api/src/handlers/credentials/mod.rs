@@ -25,7 +25,7 @@ mod update;
 mod writes;
 
 pub use create::create;
-pub use render::render;
+pub use render::{issuer_url, render};
 pub use update::update;
 
 async fn render_by_id(state: &AppState, id: i64) -> ApiResult<Json<Box<RawValue>>> {
@@ -34,7 +34,7 @@ async fn render_by_id(state: &AppState, id: i64) -> ApiResult<Json<Box<RawValue>
         .get_credential_view(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("credential {id} not found")))?;
-    Ok(Json(render(&view)))
+    Ok(Json(render(&view, &state.public_url)))
 }
 
 /// 409 for a name whose slug another credential of the team has.
@@ -53,7 +53,7 @@ pub async fn get(
     let (view, _) = caller
         .credential(&state, path_id(&raw_id, "credential")?)
         .await?;
-    Ok(Json(render(&view)))
+    Ok(Json(render(&view, &state.public_url)))
 }
 
 pub async fn list(
@@ -83,7 +83,11 @@ pub async fn list(
         unused,
     };
     let page = state.store.list_credentials(filter, list.page()).await?;
-    Ok(list.respond(&state.public_url, "user_credentials", &page, render))
+    Ok(
+        list.respond(&state.public_url, "user_credentials", &page, |v| {
+            render(v, &state.public_url)
+        }),
+    )
 }
 
 pub async fn delete(

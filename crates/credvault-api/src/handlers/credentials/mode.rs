@@ -27,6 +27,8 @@ use crate::{secrets, AppState};
 pub struct ModeData {
     pub config: Value,
     pub secret: Option<Zeroizing<Vec<u8>>>,
+    /// The key's `kid` (API.md §5), as the key and settings now are.
+    pub key_id: Option<String>,
 }
 
 pub fn parse_mode(body: &Fields) -> ApiResult<Mode> {
@@ -70,6 +72,7 @@ fn apply_text(body: &Fields, stored: Option<&Credential>) -> ApiResult<ModeData>
             return Ok(ModeData {
                 config: json!({}),
                 secret: None,
+                key_id: None,
             })
         }
         (None, None) => return Err(missing("value")),
@@ -80,6 +83,7 @@ fn apply_text(body: &Fields, stored: Option<&Credential>) -> ApiResult<ModeData>
     Ok(ModeData {
         config: json!({}),
         secret: Some(Zeroizing::new(value.as_bytes().to_vec())),
+        key_id: None,
     })
 }
 
@@ -156,13 +160,18 @@ async fn apply_jwt(
             return Ok(ModeData {
                 config: serde_json::to_value(base).expect("settings serialise"),
                 secret: None,
+                key_id: stored.and_then(|c| c.key_id.clone()),
             });
         }
     }
     let settings = jwt_settings(body, base.as_ref())?;
     let config = serde_json::to_value(&settings).expect("settings serialise");
-    let secret = check_key(state, body, stored, settings).await?;
-    Ok(ModeData { config, secret })
+    let (secret, key_id) = check_key(state, body, stored, settings).await?;
+    Ok(ModeData {
+        config,
+        secret,
+        key_id,
+    })
 }
 
 /// The JWT settings `body` gives, each absent one kept from `base` (or defaulted on create).
@@ -213,7 +222,7 @@ async fn check_key(
     body: &Fields,
     stored: Option<&Credential>,
     settings: JwtSettings,
-) -> ApiResult<Option<Zeroizing<Vec<u8>>>> {
+) -> ApiResult<CheckedKey> {
     let generate = generated_key_size(body, settings.algorithm)?;
     let source = match (generate, stored) {
         (Some(bits), _) => KeySource::Generate { bits },
@@ -283,6 +292,9 @@ fn generated_key_size(body: &Fields, alg: Algorithm) -> ApiResult<Option<u32>> {
     }
 }
 
+/// A checked key: the material to seal if the key is new, and its `kid`.
+type CheckedKey = (Option<Zeroizing<Vec<u8>>>, Option<String>);
+
 enum KeySource {
     /// A new key, made here; `bits` for RSA.
     Generate {
@@ -296,8 +308,9 @@ enum KeySource {
 }
 
 impl KeySource {
-    /// The key, loaded and given a trial signature; the material to seal if it is new.
-    fn check(self, settings: &JwtSettings) -> ApiResult<Option<Zeroizing<Vec<u8>>>> {
+    /// The key, loaded and given a trial signature: the material to seal if it is new, and
+    /// the key's `kid`.
+    fn check(self, settings: &JwtSettings) -> ApiResult<CheckedKey> {
         let (key, secret) = match self {
             KeySource::Generate { bits } => {
                 let generated = generate_key(settings.algorithm, bits).map_err(|e| {
@@ -324,7 +337,7 @@ impl KeySource {
             }
         };
         trial_signature(&key, settings)?;
-        Ok(secret)
+        Ok((secret, jwt::key_id(&key, &settings.headers)))
     }
 }
 

@@ -2,8 +2,10 @@
 //! mode's settings are copied from the stored text, never parsed into trees: a list page of
 //! large credentials costs its size in memory, not many times that.
 
+use credvault_core::jwt::{Algorithm, KeyFamily};
+use credvault_core::model::Mode;
 use credvault_core::timefmt::format_millis;
-use credvault_store::CredentialView;
+use credvault_store::{Credential, CredentialView};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -11,9 +13,10 @@ use serde_json::{json, Value};
 /// The Tines response object, plus the mode's non-secret settings, as JSON text. Never any
 /// secret. `metadata` and the settings are copied from the stored text, never parsed into
 /// trees: a list page of large credentials costs its size in memory, not many times that.
-pub fn render(view: &CredentialView) -> Box<RawValue> {
+/// `public_url` is the base of the issuer links of JWT credentials.
+pub fn render(view: &CredentialView, public_url: &str) -> Box<RawValue> {
     let c = &view.credential;
-    let head = json!({
+    let mut head = json!({
         "id": c.id,
         "name": c.name,
         "mode": c.mode.as_str(),
@@ -47,12 +50,46 @@ pub fn render(view: &CredentialView) -> Box<RawValue> {
     let settings: Vec<(String, &RawValue)> = serde_json::from_str::<TopLevel>(c.config.as_str())
         .map(|t| t.0)
         .unwrap_or_default();
+    if c.mode == Mode::Jwt {
+        let fields = issuer_fields(c, &settings, public_url);
+        if let (Value::Object(head), Value::Object(fields)) = (&mut head, fields) {
+            head.extend(fields);
+        }
+    }
     let rendered = Rendered {
         head,
         metadata: c.metadata.as_raw(),
         settings,
     };
     serde_json::value::to_raw_value(&rendered).expect("JSON always serialises")
+}
+
+/// API.md §6: the public issuer of an asymmetric JWT credential; all null for HS*.
+fn issuer_fields(c: &Credential, settings: &[(String, &RawValue)], public_url: &str) -> Value {
+    let algorithm = settings
+        .iter()
+        .find(|(name, _)| name == "jwt_algorithm")
+        .and_then(|(_, raw)| serde_json::from_str::<Algorithm>(raw.get()).ok());
+    if algorithm.is_none_or(|a| a.family() == KeyFamily::Hmac) {
+        return json!({
+            "issuer_url": null,
+            "jwks_url": null,
+            "jwt_key_id": null,
+            "jwt_key_rotated_at": null,
+        });
+    }
+    let issuer_url = issuer_url(public_url, &c.issuer_id);
+    json!({
+        "jwks_url": format!("{issuer_url}/jwks.json"),
+        "issuer_url": issuer_url,
+        "jwt_key_id": c.key_id,
+        "jwt_key_rotated_at": c.key_rotated_at.map(format_millis),
+    })
+}
+
+/// Where the issuer of a credential is published (API.md §6).
+pub fn issuer_url(public_url: &str, issuer_id: &str) -> String {
+    format!("{public_url}/issuers/{issuer_id}")
 }
 
 struct Rendered<'a> {

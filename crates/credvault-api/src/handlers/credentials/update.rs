@@ -6,6 +6,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use credvault_core::model::{Mode, Role};
+use credvault_core::timefmt::now_millis;
 use credvault_store::{Conflict, Credential, JsonText};
 use serde_json::value::RawValue;
 
@@ -146,8 +147,12 @@ impl Update<'_> {
     async fn apply_mode_to(&self, next: &mut Credential, stored: &Credential) -> ApiResult<()> {
         let data = apply_mode(self.state, self.mode, self.body, Some(stored)).await?;
         next.config = JsonText::of(&data.config);
+        next.key_id = data.key_id;
         if let Some(secret) = data.secret {
             next.secret = secrets::seal(self.state, next.team_id, &next.uid, &secret);
+            if self.mode == Mode::Jwt {
+                next.key_rotated_at = Some(now_millis());
+            }
         }
         Ok(())
     }
