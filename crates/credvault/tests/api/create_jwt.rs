@@ -57,7 +57,16 @@ async fn seed_sample_request_returns_every_tines_field() {
     assert_eq!(obj["jwt_headers"], json!({}));
     assert_eq!(obj["jwt_lifetime_seconds"], 3600);
     assert!(!obj.contains_key("jwt_private_key"));
-    assert_eq!(obj.len(), 25, "unexpected fields: {body}");
+    // The public issuer (API.md §6).
+    let issuer = obj["issuer_url"].as_str().unwrap();
+    assert!(
+        issuer.starts_with(&format!("{}/issuers/", server.base)),
+        "{issuer}"
+    );
+    assert_eq!(obj["jwks_url"], format!("{issuer}/jwks.json"));
+    assert!(obj["jwt_key_id"].is_string(), "{body}");
+    assert_eq!(obj["jwt_key_rotated_at"], Value::Null);
+    assert_eq!(obj.len(), 29, "unexpected fields: {body}");
 
     // The same credential reads back identically.
     let id = obj["id"].as_i64().unwrap();
