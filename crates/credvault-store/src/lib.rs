@@ -237,6 +237,16 @@ impl NewCredential {
     }
 }
 
+/// A public key a credential signed with before its key changed (API.md §6).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetiredKey {
+    /// The public JWK as the JWKS documents published it.
+    pub jwk: JsonText,
+    pub retired_at: Millis,
+    /// Until when it stays published: every token it signed has expired by then.
+    pub published_until: Millis,
+}
+
 /// The credential owner's public details, as the Tines `owner` object shows them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Owner {
@@ -371,6 +381,19 @@ pub trait Store: Send + Sync + 'static {
     /// `credential.version`; the stored version then moves on by one and `updated_at` to now.
     /// None when the row changed meanwhile (or is gone): the caller reloads and retries.
     async fn update_credential(&self, credential: &Credential) -> Result<Option<Credential>>;
+    /// As [`Store::update_credential`], and in the same transaction records the key the update
+    /// replaces; forgets retired keys of the credential whose time has passed.
+    async fn update_credential_retiring(
+        &self,
+        credential: &Credential,
+        retired: &RetiredKey,
+    ) -> Result<Option<Credential>>;
+    /// The retired keys of a credential still published at `now`, newest first.
+    async fn published_retired_keys(
+        &self,
+        credential_id: i64,
+        now: Millis,
+    ) -> Result<Vec<RetiredKey>>;
     /// Deletes a live credential and its test credential; false if there was none.
     async fn delete_credential(&self, id: i64) -> Result<bool>;
     /// For a mint: the caller behind an unrevoked API key, and the live credential `id`. None

@@ -121,3 +121,11 @@ pub const COUNT_CREDENTIALS_BY_MODE: &str = "SELECT mode, COUNT(*) AS n FROM cre
 pub const GET_TEST_CREDENTIAL: &str = "SELECT * FROM credentials WHERE live_id = $1";
 pub const ENABLE_TEST_CREDENTIAL: &str = "UPDATE credentials \
      SET test_credential_enabled = TRUE, version = version + 1, updated_at = $1 WHERE id = $2";
+
+pub const INSERT_RETIRED_KEY: &str = "INSERT INTO retired_keys \
+     (credential_id, jwk, retired_at, published_until) VALUES ($1, $2, $3, $4)";
+pub const FORGET_RETIRED_KEYS: &str =
+    "DELETE FROM retired_keys WHERE credential_id = $1 AND published_until <= $2";
+pub const PUBLISHED_RETIRED_KEYS: &str = "SELECT jwk, retired_at, published_until \
+     FROM retired_keys WHERE credential_id = $1 AND published_until > $2 \
+     ORDER BY retired_at DESC";

@@ -9,7 +9,7 @@ use sqlx::{Database, Encode, Type};
 use crate::columns::Columns;
 use crate::{
     Conflict, Credential, CredentialView, Folder, Membership, Millis, MintContext, NewCredential,
-    Owner, Result, StoreError, Team, User,
+    Owner, Result, RetiredKey, StoreError, Team, User,
 };
 
 pub(crate) fn now() -> Millis {
@@ -75,6 +75,14 @@ pub(crate) fn team_with_role(row: &impl Columns) -> Result<(Team, Option<Role>)>
 
 pub(crate) fn role_named(text: &str) -> Result<Role> {
     Role::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown role {text:?}")))
+}
+
+pub(crate) fn retired_key(row: &impl Columns) -> Result<RetiredKey> {
+    Ok(RetiredKey {
+        jwk: row.json("jwk")?,
+        retired_at: row.int("retired_at")?,
+        published_until: row.int("published_until")?,
+    })
 }
 
 pub(crate) fn folder(row: &impl Columns) -> Result<Folder> {

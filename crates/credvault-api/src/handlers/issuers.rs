@@ -9,11 +9,12 @@ use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use credvault_core::model::Mode;
+use credvault_store::Credential;
 use serde_json::{json, Map, Value};
 
 use crate::error::{ApiError, ApiResult};
 use crate::handlers::credentials::issuer_url;
-use crate::mint::keys::{prepared_key, published_jwk};
+use crate::mint::keys::{jwk_set, prepared_key, published_jwk};
 use crate::AppState;
 
 /// How long verifiers may keep an answer: short, so that a rotation or delete reaches them
@@ -25,8 +26,11 @@ pub async fn jwks(
     State(state): State<AppState>,
     Path(issuer): Path<String>,
 ) -> ApiResult<Response> {
-    let (_, jwk) = published(&state, &issuer).await?;
-    Ok(public(json!({ "keys": [jwk] })))
+    let row = issuer_credential(&state, &issuer).await?;
+    let set = jwk_set(&state, &row)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such issuer"))?;
+    Ok(public(set))
 }
 
 /// `GET /issuers/{issuer}/.well-known/openid-configuration`: what OpenID Connect discovery
@@ -57,16 +61,21 @@ pub async fn discovery(
 /// public JWK. Anything else (unknown id, deleted, HS*, not JWT) is a 404.
 async fn published(state: &AppState, issuer: &str) -> ApiResult<(Vec<String>, Map<String, Value>)> {
     let not_found = || ApiError::not_found("no such issuer");
-    let row = state
-        .store
-        .get_credential_by_issuer(issuer)
-        .await?
-        .filter(|row| row.mode == Mode::Jwt)
-        .ok_or_else(not_found)?;
+    let row = issuer_credential(state, issuer).await?;
     let prepared = prepared_key(state, &row).await?;
     let jwk = published_jwk(&prepared).ok_or_else(not_found)?;
     let claims = prepared.settings.payload.keys().cloned().collect();
     Ok((claims, jwk))
+}
+
+/// The live JWT credential published under `issuer`; 404 for anything else.
+async fn issuer_credential(state: &AppState, issuer: &str) -> ApiResult<Credential> {
+    state
+        .store
+        .get_credential_by_issuer(issuer)
+        .await?
+        .filter(|row| row.mode == Mode::Jwt)
+        .ok_or_else(|| ApiError::not_found("no such issuer"))
 }
 
 fn public(body: Value) -> Response {

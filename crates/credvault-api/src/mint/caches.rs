@@ -118,6 +118,11 @@ impl TokenCache {
         }
     }
 
+    /// The longest a token is handed out again after it was minted.
+    pub fn reuse_seconds(&self) -> u64 {
+        self.max_age.map_or(0, |age| age.as_secs())
+    }
+
     pub fn enabled(&self) -> bool {
         self.max_age.is_some()
     }

@@ -14,7 +14,7 @@ use credvault_core::timefmt::{format_millis, now_millis};
 use credvault_store::Credential;
 use serde_json::{json, Value};
 
-use super::keys::{prepared_key, published_jwk};
+use super::keys::{jwk_set, prepared_key};
 use super::policy::{authorize, check_expiry, check_hosts};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::auth::{Caller, MintCaller};
@@ -156,15 +156,11 @@ pub async fn jwks(
     let (view, _) = caller.credential(&state, id).await?;
     let row = view.credential;
     require_jwt(&row, "have keys")?;
-    let prepared = prepared_key(&state, &row).await?;
-    let jwk = published_jwk(&prepared).ok_or_else(|| {
+    let set = jwk_set(&state, &row).await?.ok_or_else(|| {
         ApiError::invalid(
             "jwt_algorithm",
-            format!(
-                "{} uses a shared secret: there is no public key to publish",
-                prepared.settings.algorithm
-            ),
+            "the credential uses a shared secret (HS*): there is no public key to publish",
         )
     })?;
-    Ok(Json(json!({ "keys": [jwk] })))
+    Ok(Json(set))
 }

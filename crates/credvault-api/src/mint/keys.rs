@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use credvault_core::jwt::{JwtSettings, KeyFamily, PreparedKey};
 use credvault_core::keys::load_stored_key;
-use credvault_store::Credential;
+use credvault_core::model::Mode;
+use credvault_core::timefmt::now_millis;
+use credvault_store::{Credential, JsonText, RetiredKey};
 
 use serde_json::{json, Map, Value};
 
@@ -63,4 +65,41 @@ pub fn published_jwk(prepared: &PreparedKey) -> Option<Map<String, Value>> {
     jwk.insert("use".into(), json!("sig"));
     jwk.insert("alg".into(), json!(prepared.settings.algorithm.as_str()));
     Some(jwk)
+}
+
+/// The JWK Set both JWKS documents publish: the current key first, then the retired keys
+/// still published (API.md §6). None for HMAC keys.
+pub async fn jwk_set(state: &AppState, row: &Credential) -> ApiResult<Option<Value>> {
+    let prepared = prepared_key(state, row).await?;
+    let Some(current) = published_jwk(&prepared) else {
+        return Ok(None);
+    };
+    let retired = state
+        .store
+        .published_retired_keys(row.id, now_millis())
+        .await?;
+    let mut keys = vec![Value::Object(current)];
+    keys.extend(retired.iter().map(|r| r.jwk.to_value()));
+    Ok(Some(json!({ "keys": keys })))
+}
+
+/// The key `row` signs with now, to be published as retired when an update replaces it: until
+/// every token it signed has expired (its lifetime, plus the time a token may be reused). None
+/// for keys with nothing public.
+pub async fn retiring(state: &AppState, row: &Credential) -> ApiResult<Option<RetiredKey>> {
+    if row.mode != Mode::Jwt {
+        return Ok(None);
+    }
+    let prepared = prepared_key(state, row).await?;
+    let Some(jwk) = published_jwk(&prepared) else {
+        return Ok(None);
+    };
+    let now = now_millis();
+    let seconds = prepared.settings.lifetime_seconds.max(0)
+        + i64::try_from(state.token_cache.reuse_seconds()).unwrap_or(i64::MAX / 2000);
+    Ok(Some(RetiredKey {
+        jwk: JsonText::of(&jwk),
+        retired_at: now,
+        published_until: now.saturating_add(seconds.saturating_mul(1000)),
+    }))
 }

@@ -20,6 +20,7 @@ use sqlx::sqlite::{
 use crate::columns::Columns;
 use crate::queries::{self as q, INSERT_COLUMNS};
 use crate::rows::{self, json_text, now, store_error, BindCredential};
+use crate::RetiredKey;
 use crate::{
     ApiKey, Conflict, Credential, CredentialFilter, CredentialView, Deactivation, Folder, Millis,
     MintContext, NewCredential, NewFolder, NewUser, Page, PageRequest, Result, Store, StoreError,
@@ -522,6 +523,57 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         row.as_ref().map(rows::credential).transpose()
+    }
+
+    async fn update_credential_retiring(
+        &self,
+        c: &Credential,
+        retired: &RetiredKey,
+    ) -> Result<Option<Credential>> {
+        let mut tx = self
+            .writer
+            .begin_with(Self::BEGIN_WRITE)
+            .await
+            .map_err(db_error)?;
+        let row = sqlx::query(q::UPDATE_CREDENTIAL)
+            .bind_update(c, now())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        // No row: the credential changed meanwhile; dropping the transaction rolls it back.
+        let Some(updated) = row.as_ref().map(rows::credential).transpose()? else {
+            return Ok(None);
+        };
+        sqlx::query(q::FORGET_RETIRED_KEYS)
+            .bind(c.id)
+            .bind(retired.retired_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        sqlx::query(q::INSERT_RETIRED_KEY)
+            .bind(c.id)
+            .bind(retired.jwk.as_str())
+            .bind(retired.retired_at)
+            .bind(retired.published_until)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(Some(updated))
+    }
+
+    async fn published_retired_keys(
+        &self,
+        credential_id: i64,
+        now: Millis,
+    ) -> Result<Vec<RetiredKey>> {
+        let found = sqlx::query(q::PUBLISHED_RETIRED_KEYS)
+            .bind(credential_id)
+            .bind(now)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error)?;
+        found.iter().map(rows::retired_key).collect()
     }
 
     async fn delete_credential(&self, id: i64) -> Result<bool> {

@@ -1,7 +1,7 @@
 //! Updates of credentials: optimistic, by version.
 
 use credvault_core::model::{Mode, ReadAccess};
-use credvault_store::{Conflict, Credential, Folder, User};
+use credvault_store::{Conflict, Credential, Folder, RetiredKey, User};
 use serde_json::json;
 
 use crate::helpers::{
@@ -213,5 +213,64 @@ pub async fn an_update_of_a_missing_or_deleted_credential_writes_nothing(s: &S) 
         s.update_credential(&x.c).await.unwrap(),
         None,
         "a deleted credential"
+    );
+}
+
+fn retired(kid: &str, retired_at: i64, published_until: i64) -> RetiredKey {
+    RetiredKey {
+        jwk: json!({ "kid": kid, "kty": "EC" }).into(),
+        retired_at,
+        published_until,
+    }
+}
+
+pub async fn a_retiring_update_publishes_the_old_key_until_its_time(s: &S) {
+    let x = fixture(s).await;
+    let first = retired("first", 1_000, 5_000);
+    let renamed = Credential {
+        name: "Renamed".into(),
+        slug: "renamed".into(),
+        ..x.c.clone()
+    };
+    let updated = s
+        .update_credential_retiring(&renamed, &first)
+        .await
+        .unwrap()
+        .expect("an update at the current version applies");
+    assert_eq!(
+        (updated.version, updated.name.as_str()),
+        (x.c.version + 1, "Renamed")
+    );
+    let second = retired("second", 2_000, 9_000);
+    s.update_credential_retiring(&updated, &second)
+        .await
+        .unwrap()
+        .unwrap();
+    let published = |now| s.published_retired_keys(x.c.id, now);
+    assert_eq!(published(1_500).await.unwrap(), vec![second.clone(), first]);
+    assert_eq!(published(5_000).await.unwrap(), vec![second.clone()]);
+    assert_eq!(published(9_000).await.unwrap(), vec![]);
+    assert_eq!(
+        s.published_retired_keys(x.taken.id, 0).await.unwrap(),
+        vec![]
+    );
+}
+
+pub async fn a_stale_retiring_update_records_nothing(s: &S) {
+    let x = fixture(s).await;
+    let stale = Credential {
+        version: x.c.version + 5,
+        ..x.c.clone()
+    };
+    let refused = s
+        .update_credential_retiring(&stale, &retired("never", 1_000, 9_000))
+        .await
+        .unwrap();
+    assert_eq!(refused, None);
+    assert_eq!(s.published_retired_keys(x.c.id, 0).await.unwrap(), vec![]);
+    assert_eq!(
+        view(s, x.c.id).await.credential,
+        x.c,
+        "the row is as it was"
     );
 }

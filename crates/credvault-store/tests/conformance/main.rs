@@ -127,6 +127,8 @@ on_backends! {
         an_update_sets_optional_columns_again,
         an_update_onto_a_taken_slug_is_refused,
         an_update_of_a_missing_or_deleted_credential_writes_nothing,
+        a_retiring_update_publishes_the_old_key_until_its_time,
+        a_stale_retiring_update_records_nothing,
     }
     test_credentials {
         an_attached_test_credential_is_stored_as_given,

@@ -200,3 +200,48 @@ async fn the_public_endpoints_are_rate_limited_per_client() {
     let (status, _, body) = public_get(&server, path).await;
     assert_error(status, &body, 429, None, "rate limit");
 }
+
+#[tokio::test]
+async fn a_replaced_key_stays_published_until_its_tokens_have_expired() {
+    // 2 s tokens and no token reuse: the old key stays published for 2 s after the change.
+    let tmp = tempfile::TempDir::new().unwrap();
+    let server = Server::start_in(tmp.path(), &[("CREDVAULT_TOKEN_CACHE_SECONDS", "0")]).unwrap();
+    let team = server.team("retiring").await;
+    let key = fixture_key("ec-p256-pkcs8.pem");
+    let (status, created) = server
+        .create_credential(
+            OWNER_KEY,
+            jwt_credential(team, "retiring", "ES256", &key, 2),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = id_of(&created);
+    let old_token = token_of(&mint_ok(&server, id, None).await);
+    let updated = put_ok(
+        &server,
+        id,
+        json!({ "mode": "JWT", "jwt_generate_key": true }),
+    )
+    .await;
+    let new_token = token_of(&mint_ok(&server, id, None).await);
+
+    let jwks = path_of(&server, &created["jwks_url"]);
+    let (_, _, set) = public_get(&server, &jwks).await;
+    let keys = set["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "the current key and the retired one: {set}");
+    assert_eq!(
+        keys[0]["kid"], updated["jwt_key_id"],
+        "the current key comes first"
+    );
+    assert_eq!(keys[1]["kid"], created["jwt_key_id"]);
+    assert!(verifies_with_jwk(&new_token, &keys[0], "ES256"));
+    assert!(verifies_with_jwk(&old_token, &keys[1], "ES256"));
+    let (_, private) = server.get(&jwks_path(id), OWNER_KEY).await;
+    assert_eq!(private, set, "both JWKS documents publish the same keys");
+
+    // Real time must pass inside the server for the retired key's window to close.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let (_, _, set) = public_get(&server, &jwks).await;
+    assert_eq!(set["keys"].as_array().unwrap().len(), 1, "{set}");
+    assert_eq!(set["keys"][0]["kid"], updated["jwt_key_id"]);
+}

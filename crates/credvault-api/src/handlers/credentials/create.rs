@@ -122,13 +122,11 @@ async fn attach_test_credential(
         "attach a test credential to this credential",
     )?;
     if live.mode != mode {
-        return Err(ApiError::invalid(
-            "mode",
-            format!(
-                "mode must be {} to match the live credential {live_id}",
-                live.mode
-            ),
-        ));
+        let message = format!(
+            "mode must be {} to match the live credential {live_id}",
+            live.mode
+        );
+        return Err(ApiError::invalid("mode", message));
     }
     let name = if body.has("name") {
         request::name_and_slug(body)?.0

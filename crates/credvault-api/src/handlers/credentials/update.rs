@@ -17,6 +17,7 @@ use super::{render_by_id, slug_taken, writes};
 use crate::error::{ApiError, ApiResult, ResultExt};
 use crate::extract::auth::{require_role, Caller};
 use crate::extract::body::{Fields, JsonBody};
+use crate::mint::keys::retiring;
 use crate::{path_id, secrets, AppState};
 
 pub async fn update(
@@ -115,6 +116,7 @@ impl Update<'_> {
             self.test_row("test_credential_enabled").await?;
         }
         let mut next = live.clone();
+        let mut new_key = false;
         if !self.is_test {
             let ctx = Context {
                 state: self.state,
@@ -127,33 +129,41 @@ impl Update<'_> {
             apply_common(&ctx, &before, self.body)
                 .await?
                 .write_to(&mut next);
-            self.apply_mode_to(&mut next, &live).await?;
+            new_key = self.apply_mode_to(&mut next, &live).await?;
         }
         if let Some(enabled) = self.enable_test {
             next.test_credential_enabled = enabled;
         }
-        let written = self
-            .state
-            .store
-            .update_credential(&next)
-            .await
-            .on_conflict(Conflict::CredentialSlug, || {
-                slug_taken(&next.slug, live.team_id)
-            })?;
+        // The replaced key stays published until its tokens have expired (API.md §6).
+        let retired = if new_key {
+            retiring(self.state, &live).await?
+        } else {
+            None
+        };
+        let store = &self.state.store;
+        let written = match &retired {
+            Some(retired) => store.update_credential_retiring(&next, retired).await,
+            None => store.update_credential(&next).await,
+        };
+        let written = written.on_conflict(Conflict::CredentialSlug, || {
+            slug_taken(&next.slug, live.team_id)
+        })?;
         Ok(written.map(drop))
     }
 
-    /// The mode's fields of the request on `next`, computed from `stored`.
-    async fn apply_mode_to(&self, next: &mut Credential, stored: &Credential) -> ApiResult<()> {
+    /// The mode's fields of the request on `next`, computed from `stored`; true when they
+    /// bring a new key.
+    async fn apply_mode_to(&self, next: &mut Credential, stored: &Credential) -> ApiResult<bool> {
         let data = apply_mode(self.state, self.mode, self.body, Some(stored)).await?;
         next.config = JsonText::of(&data.config);
         next.key_id = data.key_id;
-        if let Some(secret) = data.secret {
-            next.secret = secrets::seal(self.state, next.team_id, &next.uid, &secret);
-            if self.mode == Mode::Jwt {
-                next.key_rotated_at = Some(now_millis());
-            }
+        let Some(secret) = data.secret else {
+            return Ok(false);
+        };
+        next.secret = secrets::seal(self.state, next.team_id, &next.uid, &secret);
+        if self.mode == Mode::Jwt {
+            next.key_rotated_at = Some(now_millis());
         }
-        Ok(())
+        Ok(true)
     }
 }
