@@ -168,6 +168,11 @@ fn credential_routes() -> Routes {
                 .delete(credentials::delete),
         ),
         (
+            "/user_credentials/{id}/rotate",
+            &["POST"],
+            post(credentials::rotate),
+        ),
+        (
             "/user_credentials/{id}/token",
             &["POST"],
             post(mint::handler::token),

@@ -532,7 +532,7 @@ pub enum GenerateError {
     /// HMAC: a shared secret has to be agreed with the verifier, so it is not made here.
     #[error("{0} uses a shared secret, which credvault does not generate")]
     SharedSecret(Algorithm),
-    #[error("RSA keys are generated with 2048, 3072 or 4096 bits, not {0}")]
+    #[error("RSA keys are generated with 2048, 3072, 4096 or 8192 bits, not {0}")]
     RsaSize(u32),
     #[error("the system's random generator failed")]
     Failed,
@@ -549,6 +549,8 @@ pub fn generate_key(alg: Algorithm, rsa_bits: u32) -> Result<ParsedKey, Generate
                 2048 => aws_lc_rs::rsa::KeySize::Rsa2048,
                 3072 => aws_lc_rs::rsa::KeySize::Rsa3072,
                 4096 => aws_lc_rs::rsa::KeySize::Rsa4096,
+                // Not offered by jwt_key_size, but a rotation keeps an imported key's size.
+                8192 => aws_lc_rs::rsa::KeySize::Rsa8192,
                 other => return Err(GenerateError::RsaSize(other)),
             };
             let pair = RsaKeyPair::generate(size).map_err(|_| GenerateError::Failed)?;

@@ -32,6 +32,7 @@ mod limits;
 mod matrix;
 mod mint;
 mod openapi;
+mod rotation;
 mod rules;
 mod scale;
 mod secrets;

@@ -21,11 +21,13 @@ mod create;
 mod mode;
 mod render;
 mod request;
+mod rotate;
 mod update;
 mod writes;
 
 pub use create::create;
 pub use render::{issuer_url, render};
+pub use rotate::rotate;
 pub use update::update;
 
 async fn render_by_id(state: &AppState, id: i64) -> ApiResult<Json<Box<RawValue>>> {

@@ -1,0 +1,123 @@
+//! `POST /user_credentials/{id}/rotate` (API.md §6): a new private key of the same algorithm
+//! and strength, generated inside credvault, for the live credential or (`is_test`) its test
+//! credential. The replaced public key of a live credential stays published until its tokens
+//! have expired.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use credvault_core::jwt::{self, KeyFamily, PreparedKey};
+use credvault_core::keys::generate_key;
+use credvault_core::model::{Mode, Role};
+use credvault_core::timefmt::now_millis;
+use credvault_store::Credential;
+use serde_json::value::RawValue;
+
+use super::{render_by_id, writes};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::auth::{require_role, Caller};
+use crate::extract::body::OptionalJsonBody;
+use crate::mint::keys::{prepared_key, retiring};
+use crate::{path_id, secrets, AppState};
+
+pub async fn rotate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_id): Path<String>,
+    OptionalJsonBody(body): OptionalJsonBody,
+) -> ApiResult<Json<Box<RawValue>>> {
+    let id = path_id(&raw_id, "credential")?;
+    let is_test = body.bool("is_test")?.unwrap_or(false);
+    writes::in_turn(id, || rotate_once(&state, &caller, id, is_test)).await?;
+    tracing::info!(credential_id = id, is_test, "key rotated");
+    render_by_id(&state, id).await
+}
+
+/// One attempt: None when the row changed meanwhile (it is then recomputed).
+async fn rotate_once(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    is_test: bool,
+) -> ApiResult<Option<()>> {
+    let (view, role) = caller.credential(state, id).await?;
+    require_role(
+        role,
+        Role::Editor,
+        "rotate keys of credentials of this team",
+    )?;
+    let row = if is_test {
+        let missing =
+            || ApiError::invalid("is_test", format!("credential {id} has no test credential"));
+        state
+            .store
+            .get_test_credential(id)
+            .await?
+            .ok_or_else(missing)?
+    } else {
+        view.credential
+    };
+    if row.mode != Mode::Jwt {
+        let message = format!(
+            "credential {id} is a {} credential; only JWT keys rotate",
+            row.mode
+        );
+        return Err(ApiError::invalid("mode", message));
+    }
+    let prepared = prepared_key(state, &row).await?;
+    let next = with_new_key(state, &row, &prepared).await?;
+    let retired = if is_test {
+        None
+    } else {
+        retiring(state, &row).await?
+    };
+    let written = match &retired {
+        Some(retired) => {
+            state
+                .store
+                .update_credential_retiring(&next, retired)
+                .await?
+        }
+        None => state.store.update_credential(&next).await?,
+    };
+    Ok(written.map(drop))
+}
+
+/// `row` with a new key of the same algorithm and strength, sealed.
+async fn with_new_key(
+    state: &AppState,
+    row: &Credential,
+    prepared: &PreparedKey,
+) -> ApiResult<Credential> {
+    let alg = prepared.settings.algorithm;
+    if alg.family() == KeyFamily::Hmac {
+        return Err(ApiError::invalid(
+            "jwt_algorithm",
+            format!("{alg} uses a shared secret, which has to be agreed with the verifier: send a new one with PUT"),
+        ));
+    }
+    let bits = rsa_bits(prepared);
+    let generated = state
+        .key_work
+        .run(move || {
+            generate_key(alg, bits).map_err(|e| {
+                ApiError::invalid("jwt_private_key", format!("the key cannot be rotated: {e}"))
+            })
+        })
+        .await?;
+    let mut next = row.clone();
+    next.secret = secrets::seal(state, next.team_id, &next.uid, &generated.stored);
+    next.key_id = jwt::key_id(&generated.key, &prepared.settings.headers);
+    next.key_rotated_at = Some(now_millis());
+    Ok(next)
+}
+
+/// The modulus size of an RSA key, from its public JWK; 0 for other keys.
+fn rsa_bits(prepared: &PreparedKey) -> u32 {
+    let modulus = prepared
+        .key
+        .public_jwk()
+        .and_then(|jwk| jwk.get("n").and_then(|n| n.as_str()).map(str::len));
+    // base64url without padding carries 6 bits a character; the modulus is whole bytes, so
+    // the bits past the last whole byte are padding.
+    modulus.map_or(0, |chars| u32::try_from(chars * 6 / 8 * 8).unwrap_or(0))
+}
