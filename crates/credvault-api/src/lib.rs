@@ -29,6 +29,7 @@ pub mod handlers;
 pub mod key_work;
 pub mod middleware;
 pub mod mint;
+pub mod rotation;
 pub mod secrets;
 
 use handlers::{credentials, folders, health, issuers, openapi, teams, users};

@@ -33,6 +33,7 @@ fn prepared(alg: Algorithm, key: &str) -> PreparedKey {
             payload: payload(),
             auto_time_claims: true,
             headers: Map::new(),
+            rotation_period_seconds: None,
             lifetime_seconds: 3600,
         },
     )

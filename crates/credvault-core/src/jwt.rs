@@ -155,7 +155,13 @@ pub struct JwtSettings {
     pub headers: Map<String, Value>,
     #[serde(rename = "jwt_lifetime_seconds")]
     pub lifetime_seconds: i64,
+    /// Rotate the key automatically this long after it last changed (API.md §6); None: never.
+    #[serde(rename = "jwt_rotation_period_seconds", default)]
+    pub rotation_period_seconds: Option<i64>,
 }
+
+/// The shortest and longest `jwt_rotation_period_seconds` (a minute, ten years).
+pub const ROTATION_PERIOD_SECONDS: std::ops::RangeInclusive<i64> = 60..=315_360_000;
 
 /// Tines' lifetime for automatic time claims.
 pub const DEFAULT_LIFETIME_SECONDS: i64 = 3600;

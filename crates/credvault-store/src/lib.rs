@@ -168,6 +168,8 @@ pub struct Credential {
     pub key_id: Option<String>,
     /// When the key last changed after the create.
     pub key_rotated_at: Option<Millis>,
+    /// When the key is next due for scheduled rotation; None: never.
+    pub rotate_at: Option<Millis>,
     pub test_credential_enabled: bool,
     pub version: i64,
     pub last_used_at: Option<Millis>,
@@ -198,6 +200,7 @@ pub struct NewCredential {
     pub secret: Vec<u8>,
     pub issuer_id: String,
     pub key_id: Option<String>,
+    pub rotate_at: Option<Millis>,
 }
 
 impl NewCredential {
@@ -226,6 +229,7 @@ impl NewCredential {
             secret: self.secret,
             issuer_id: self.issuer_id,
             key_id: self.key_id,
+            rotate_at: self.rotate_at,
             // The schema's defaults for a new row.
             key_rotated_at: None,
             test_credential_enabled: false,
@@ -388,6 +392,8 @@ pub trait Store: Send + Sync + 'static {
         credential: &Credential,
         retired: &RetiredKey,
     ) -> Result<Option<Credential>>;
+    /// Live credentials whose scheduled rotation is due at `now`, most overdue first.
+    async fn due_rotations(&self, now: Millis, limit: i64) -> Result<Vec<i64>>;
     /// The retired keys of a credential still published at `now`, newest first.
     async fn published_retired_keys(
         &self,

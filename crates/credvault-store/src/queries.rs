@@ -92,7 +92,7 @@ pub static COUNT_CREDENTIALS: LazyLock<String> =
 pub const INSERT_COLUMNS: &str = "uid, team_id, live_id, name, slug, mode, folder_id, \
      read_access, shared_team_slugs, description, metadata, allowed_hosts, owner_id, \
      expires_at, expiry_notifications_enabled, notification_recipient_ids, config, secret, \
-     issuer_id, key_id, created_at, updated_at";
+     issuer_id, key_id, rotate_at, created_at, updated_at";
 /// One new credential row; returns its id (the caller has the rest, see
 /// [`crate::NewCredential::into_stored`]).
 pub static INSERT_CREDENTIAL: LazyLock<String> = LazyLock::new(|| {
@@ -109,9 +109,11 @@ pub const UPDATE_CREDENTIAL: &str = "UPDATE credentials SET name = $1, slug = $2
      folder_id = $3, read_access = $4, shared_team_slugs = $5, description = $6, metadata = $7, \
      allowed_hosts = $8, expires_at = $9, expiry_notifications_enabled = $10, \
      notification_recipient_ids = $11, config = $12, secret = $13, \
-     test_credential_enabled = $14, key_id = $15, key_rotated_at = $16, \
-     version = version + 1, updated_at = $17 \
-     WHERE id = $18 AND version = $19 RETURNING *";
+     test_credential_enabled = $14, key_id = $15, key_rotated_at = $16, rotate_at = $17, \
+     version = version + 1, updated_at = $18 \
+     WHERE id = $19 AND version = $20 RETURNING *";
+pub const DUE_ROTATIONS: &str = "SELECT id FROM credentials \
+     WHERE rotate_at <= $1 AND live_id IS NULL ORDER BY rotate_at LIMIT $2";
 pub const GET_CREDENTIAL_BY_ISSUER: &str =
     "SELECT * FROM credentials WHERE issuer_id = $1 AND live_id IS NULL";
 /// The test credential goes with it (ON DELETE CASCADE).

@@ -121,6 +121,7 @@ pub(crate) fn credential(row: &impl Columns) -> Result<Credential> {
         issuer_id: row.text("issuer_id")?,
         key_id: row.opt_text("key_id")?,
         key_rotated_at: row.opt_int("key_rotated_at")?,
+        rotate_at: row.opt_int("rotate_at")?,
         test_credential_enabled: row.flag("test_credential_enabled")?,
         version: row.int("version")?,
         last_used_at: row.opt_int("last_used_at")?,
@@ -230,6 +231,7 @@ where
             .bind(c.secret.as_slice())
             .bind(c.issuer_id.as_str())
             .bind(c.key_id.as_deref())
+            .bind(c.rotate_at)
             .bind(at)
             .bind(at)
     }
@@ -251,6 +253,7 @@ where
             .bind(c.test_credential_enabled)
             .bind(c.key_id.as_deref())
             .bind(c.key_rotated_at)
+            .bind(c.rotate_at)
             .bind(at)
             .bind(c.id)
             .bind(c.version)

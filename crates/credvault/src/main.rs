@@ -62,6 +62,9 @@ pub struct ServeArgs {
     /// a supervisor or test harness that asked for port 0 learns the port without reading logs.
     #[arg(long, env = "CREDVAULT_ADDRESS_FILE")]
     pub address_file: Option<PathBuf>,
+    /// How often to look for credentials due for scheduled key rotation (and at start).
+    #[arg(long, env = "CREDVAULT_ROTATION_CHECK_SECONDS", default_value_t = 30)]
+    pub rotation_check_seconds: u64,
     /// Base URL for links in responses (pagination); default http://<listen address>.
     #[arg(long, env = "CREDVAULT_PUBLIC_URL")]
     pub public_url: Option<String>,

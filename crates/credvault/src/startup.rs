@@ -293,6 +293,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         cache_bytes: args.cache_max_mib.saturating_mul(1024 * 1024),
     };
     let state = AppState::new(store.clone(), keyring, &settings);
+    let every = std::time::Duration::from_secs(args.rotation_check_seconds.max(1));
+    let rotations = credvault_api::rotation::start(state.clone(), every);
     let limits = connection_limits(&args);
     tracing::info!("listening on http://{local}");
     if let Some(path) = &args.address_file {
@@ -305,6 +307,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         shutdown_signal(),
     )
     .await;
+    rotations.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

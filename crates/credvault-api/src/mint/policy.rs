@@ -139,6 +139,7 @@ mod tests {
             issuer_id: "issuer".into(),
             key_id: None,
             key_rotated_at: None,
+            rotate_at: None,
             test_credential_enabled: false,
             version: 1,
             last_used_at: None,

@@ -562,6 +562,15 @@ impl Store for SqliteStore {
         Ok(Some(updated))
     }
 
+    async fn due_rotations(&self, now: Millis, limit: i64) -> Result<Vec<i64>> {
+        sqlx::query_scalar(q::DUE_ROTATIONS)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error)
+    }
+
     async fn published_retired_keys(
         &self,
         credential_id: i64,

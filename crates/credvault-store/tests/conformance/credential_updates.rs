@@ -55,6 +55,7 @@ fn edit_of(c: &Credential, bob: &User) -> Credential {
         test_credential_enabled: true,
         key_id: Some("rotated kid".into()),
         key_rotated_at: Some(1_900_000_000_000),
+        rotate_at: Some(1_950_000_000_000),
         // Columns update_credential does not write: these changes are ignored.
         uid: "changed-uid".into(),
         issuer_id: "changed-issuer".into(),
@@ -272,5 +273,40 @@ pub async fn a_stale_retiring_update_records_nothing(s: &S) {
         view(s, x.c.id).await.credential,
         x.c,
         "the row is as it was"
+    );
+}
+
+pub async fn due_rotations_are_the_live_credentials_past_their_time(s: &S) {
+    let x = fixture(s).await;
+    let due_at = |c: &Credential, at: Option<i64>| Credential {
+        rotate_at: at,
+        ..c.clone()
+    };
+    let c = s
+        .update_credential(&due_at(&x.c, Some(2_000)))
+        .await
+        .unwrap()
+        .unwrap();
+    let taken = s
+        .update_credential(&due_at(&x.taken, Some(1_000)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.due_rotations(999, 10).await.unwrap(), Vec::<i64>::new());
+    assert_eq!(s.due_rotations(1_000, 10).await.unwrap(), vec![taken.id]);
+    assert_eq!(
+        s.due_rotations(5_000, 10).await.unwrap(),
+        vec![taken.id, c.id],
+        "most overdue first"
+    );
+    assert_eq!(s.due_rotations(5_000, 1).await.unwrap(), vec![taken.id]);
+    s.update_credential(&due_at(&c, None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.due_rotations(5_000, 10).await.unwrap(),
+        vec![taken.id],
+        "None is never due"
     );
 }

@@ -94,6 +94,7 @@ pub fn cred(uid: &str, team_id: i64, owner_id: i64, slug: &str) -> NewCredential
         secret: b"sealed secret".to_vec(),
         issuer_id: format!("issuer-of-{uid}"),
         key_id: None,
+        rotate_at: None,
     }
 }
 
@@ -133,6 +134,7 @@ pub fn full_cred(uid: &str, team_id: i64, owner_id: i64, folder_id: Option<i64>)
         secret: (0..=255u8).rev().chain(0..=255u8).collect(),
         issuer_id: format!("issuer-of-{uid}"),
         key_id: Some("kid ✓ of the key".to_string()),
+        rotate_at: Some(1_900_000_000_000),
     }
 }
 
@@ -160,6 +162,7 @@ pub fn test_cred(uid: &str, live: &Credential) -> NewCredential {
         secret: b"test secret".to_vec(),
         issuer_id: format!("issuer-of-{uid}"),
         key_id: Some("test kid".to_string()),
+        rotate_at: None,
     }
 }
 
@@ -188,6 +191,7 @@ pub fn inserted(new: &NewCredential, id: i64, at: Millis) -> Credential {
         issuer_id: new.issuer_id.clone(),
         key_id: new.key_id.clone(),
         key_rotated_at: None,
+        rotate_at: new.rotate_at,
         test_credential_enabled: false,
         version: 1,
         last_used_at: None,

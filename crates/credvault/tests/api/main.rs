@@ -35,6 +35,7 @@ mod openapi;
 mod rotation;
 mod rules;
 mod scale;
+mod scheduled_rotation;
 mod secrets;
 mod sockets;
 mod tenant;

@@ -7,6 +7,7 @@ use axum::Json;
 use credvault_core::crypto::generate_uid;
 use credvault_core::model::{Mode, Role};
 use credvault_core::slug::slugify;
+use credvault_core::timefmt::now_millis;
 use credvault_store::{Conflict, CredentialView, JsonText, NewCredential, Owner};
 use serde_json::value::RawValue;
 
@@ -77,6 +78,7 @@ fn live_row(
     common: Common,
     data: ModeData,
 ) -> ApiResult<NewCredential> {
+    let rotate_at = data.rotate_at(now_millis());
     let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
     let uid = generate_uid();
     let sealed = secrets::seal(state, team_id, &uid, &secret);
@@ -101,6 +103,7 @@ fn live_row(
         secret: sealed,
         // Public, so as unguessable as the uid: 128 random bits.
         issuer_id: generate_uid(),
+        rotate_at,
         key_id: data.key_id,
     })
 }
@@ -123,7 +126,7 @@ async fn attach_test_credential(
     )?;
     if live.mode != mode {
         let message = format!(
-            "mode must be {} to match the live credential {live_id}",
+            "mode must be {} to match live credential {live_id}",
             live.mode
         );
         return Err(ApiError::invalid("mode", message));
@@ -138,8 +141,8 @@ async fn attach_test_credential(
     let data = apply_mode(state, mode, body, None).await?;
     let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
     let uid = generate_uid();
-    let sealed = secrets::seal(state, live.team_id, &uid, &secret);
     let new = NewCredential {
+        secret: secrets::seal(state, live.team_id, &uid, &secret),
         uid,
         team_id: live.team_id,
         live_id: Some(live.id),
@@ -157,9 +160,10 @@ async fn attach_test_credential(
         expiry_notifications_enabled: false,
         notification_recipient_ids: Vec::new(),
         config: JsonText::of(&data.config),
-        secret: sealed,
         issuer_id: generate_uid(),
         key_id: data.key_id,
+        // Only live credentials rotate on schedule.
+        rotate_at: None,
     };
     // Attaching also writes the live row (its flag and version), so it takes its turn.
     writes::in_turn_once(live.id, state.store.attach_test_credential(new)).await?;

@@ -27,7 +27,7 @@ mod writes;
 
 pub use create::create;
 pub use render::{issuer_url, render};
-pub use rotate::rotate;
+pub use rotate::{rotate, rotate_row};
 pub use update::update;
 
 async fn render_by_id(state: &AppState, id: i64) -> ApiResult<Json<Box<RawValue>>> {

@@ -5,13 +5,14 @@
 
 use credvault_core::jwt::{
     self, Algorithm, JwtSettings, KeyFamily, DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS,
+    ROTATION_PERIOD_SECONDS,
 };
 use credvault_core::keys::{
     generate_key, load_stored_key, parse_private_key, SigningKey, GENERATED_RSA_BITS,
 };
 use credvault_core::limits::{JsonLimit, MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_HEADERS_BYTES};
 use credvault_core::model::Mode;
-use credvault_core::timefmt::now_millis;
+use credvault_core::timefmt::{now_millis, Millis};
 use credvault_store::Credential;
 use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
@@ -29,6 +30,14 @@ pub struct ModeData {
     pub secret: Option<Zeroizing<Vec<u8>>>,
     /// The key's `kid` (API.md §5), as the key and settings now are.
     pub key_id: Option<String>,
+}
+
+impl ModeData {
+    /// When a key that changed at `key_changed_at` is due for scheduled rotation.
+    pub fn rotate_at(&self, key_changed_at: Millis) -> Option<Millis> {
+        let period = self.config.get("jwt_rotation_period_seconds")?.as_i64()?;
+        Some(key_changed_at.saturating_add(period.saturating_mul(1000)))
+    }
 }
 
 pub fn parse_mode(body: &Fields) -> ApiResult<Mode> {
@@ -137,7 +146,7 @@ fn headers(given: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
     Ok(given.clone())
 }
 
-const JWT_FIELDS: [&str; 9] = [
+const JWT_FIELDS: [&str; 10] = [
     "jwt_algorithm",
     "jwt_payload",
     "jwt_auto_generate_time_claims",
@@ -147,6 +156,7 @@ const JWT_FIELDS: [&str; 9] = [
     "jwt_private_key_passphrase",
     "jwt_generate_key",
     "jwt_key_size",
+    "jwt_rotation_period_seconds",
 ];
 
 async fn apply_jwt(
@@ -156,7 +166,10 @@ async fn apply_jwt(
 ) -> ApiResult<ModeData> {
     let base: Option<JwtSettings> = stored.map(secrets::jwt_settings).transpose()?;
     if let Some(base) = &base {
-        if !JWT_FIELDS.iter().any(|f| body.has(f)) {
+        // `null` turns scheduled rotation off, so it counts as given there.
+        let changes =
+            JWT_FIELDS.iter().any(|f| body.has(f)) || body.is_null("jwt_rotation_period_seconds");
+        if !changes {
             return Ok(ModeData {
                 config: serde_json::to_value(base).expect("settings serialise"),
                 secret: None,
@@ -200,6 +213,13 @@ fn jwt_settings(body: &Fields, base: Option<&JwtSettings>) -> ApiResult<JwtSetti
             format!("jwt_lifetime_seconds must be between 1 and {MAX_LIFETIME_SECONDS}"),
         ));
     }
+    let rotation_period_seconds = rotation_period(body, base)?;
+    if rotation_period_seconds.is_some() && algorithm.family() == KeyFamily::Hmac {
+        return Err(ApiError::invalid(
+            "jwt_rotation_period_seconds",
+            format!("{algorithm} uses a shared secret, which credvault cannot rotate: set jwt_rotation_period_seconds to null"),
+        ));
+    }
     Ok(JwtSettings {
         algorithm,
         payload: match (body.has("jwt_payload"), base) {
@@ -212,7 +232,28 @@ fn jwt_settings(body: &Fields, base: Option<&JwtSettings>) -> ApiResult<JwtSetti
         },
         headers,
         lifetime_seconds,
+        rotation_period_seconds,
     })
+}
+
+/// `jwt_rotation_period_seconds`: given (null turns scheduled rotation off), or the base's.
+fn rotation_period(body: &Fields, base: Option<&JwtSettings>) -> ApiResult<Option<i64>> {
+    const FIELD: &str = "jwt_rotation_period_seconds";
+    if body.is_null(FIELD) {
+        return Ok(None);
+    }
+    match body.int(FIELD)? {
+        None => Ok(base.and_then(|b| b.rotation_period_seconds)),
+        Some(seconds) if ROTATION_PERIOD_SECONDS.contains(&seconds) => Ok(Some(seconds)),
+        Some(_) => Err(ApiError::invalid(
+            FIELD,
+            format!(
+                "{FIELD} must be between {} (a minute) and {} (ten years), or null",
+                ROTATION_PERIOD_SECONDS.start(),
+                ROTATION_PERIOD_SECONDS.end()
+            ),
+        )),
+    }
 }
 
 /// Checks the key `settings` will sign with: the one the request gives (parsed now; returned

@@ -63,12 +63,28 @@ async fn rotate_once(
         );
         return Err(ApiError::invalid("mode", message));
     }
-    let prepared = prepared_key(state, &row).await?;
-    let next = with_new_key(state, &row, &prepared).await?;
-    let retired = if is_test {
-        None
+    rotate_row(state, &row).await
+}
+
+/// Writes a new key of the same algorithm and strength to `row` (a live credential or a test
+/// credential), if `row` is still the stored version: None when it changed meanwhile. The
+/// replaced key of a live credential stays published; its next scheduled rotation is a period
+/// from now. Shared by the endpoint and the scheduler.
+pub async fn rotate_row(state: &AppState, row: &Credential) -> ApiResult<Option<()>> {
+    let prepared = prepared_key(state, row).await?;
+    let mut next = with_new_key(state, row, &prepared).await?;
+    let is_live = row.live_id.is_none();
+    let now = now_millis();
+    if is_live {
+        next.rotate_at = prepared
+            .settings
+            .rotation_period_seconds
+            .map(|period| now.saturating_add(period.saturating_mul(1000)));
+    }
+    let retired = if is_live {
+        retiring(state, row).await?
     } else {
-        retiring(state, &row).await?
+        None
     };
     let written = match &retired {
         Some(retired) => {

@@ -156,7 +156,15 @@ impl Update<'_> {
     async fn apply_mode_to(&self, next: &mut Credential, stored: &Credential) -> ApiResult<bool> {
         let data = apply_mode(self.state, self.mode, self.body, Some(stored)).await?;
         next.config = JsonText::of(&data.config);
-        next.key_id = data.key_id;
+        next.key_id.clone_from(&data.key_id);
+        // Due a period after the key last changed: now, if this update brings a new key.
+        let key_changed_at = match data.secret {
+            Some(_) => now_millis(),
+            None => stored.key_rotated_at.unwrap_or(stored.created_at),
+        };
+        if stored.live_id.is_none() {
+            next.rotate_at = data.rotate_at(key_changed_at);
+        }
         let Some(secret) = data.secret else {
             return Ok(false);
         };

@@ -269,6 +269,28 @@ impl Server {
         }
     }
 
+    /// Runs `sql` on this server's database behind its back (psql, or Python's sqlite3 on the
+    /// SQLite file): for putting a row into a state only time would otherwise bring.
+    pub fn run_sql(&self, sql: &str) {
+        let out = match self.database_url() {
+            Some(url) => Command::new("psql")
+                .arg(url)
+                .args(["-v", "ON_ERROR_STOP=1", "-tAc", sql])
+                .output(),
+            None => Command::new("python3")
+                .args(["-c", "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1], timeout=10)\nc.execute(sys.argv[2])\nc.commit()"])
+                .arg(self.data_dir.join("credvault.db"))
+                .arg(sql)
+                .output(),
+        }
+        .expect("cannot run psql or python3");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// The URL of this server's PostgreSQL database, on a PostgreSQL run.
     pub fn database_url(&self) -> Option<String> {
         on_postgres().then(|| postgres_database_for(&self.data_dir))
