@@ -392,6 +392,10 @@ pub trait Store: Send + Sync + 'static {
         credential: &Credential,
         retired: &RetiredKey,
     ) -> Result<Option<Credential>>;
+    /// JWT credentials (live and test) without a recorded `key_id`, after `after_id` by id.
+    async fn jwt_without_key_id(&self, after_id: i64, limit: i64) -> Result<Vec<Credential>>;
+    /// Records a credential's `key_id` unless one is recorded already; the row version stays.
+    async fn set_key_id(&self, id: i64, key_id: &str) -> Result<bool>;
     /// Live credentials whose scheduled rotation is due at `now`, most overdue first.
     async fn due_rotations(&self, now: Millis, limit: i64) -> Result<Vec<i64>>;
     /// The retired keys of a credential still published at `now`, newest first.

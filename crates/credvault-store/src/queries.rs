@@ -131,3 +131,8 @@ pub const FORGET_RETIRED_KEYS: &str =
 pub const PUBLISHED_RETIRED_KEYS: &str = "SELECT jwk, retired_at, published_until \
      FROM retired_keys WHERE credential_id = $1 AND published_until > $2 \
      ORDER BY retired_at DESC";
+/// JWT credentials whose `key_id` has not been recorded (rows written before the column),
+/// after `$1` by id.
+pub const JWT_WITHOUT_KEY_ID: &str = "SELECT * FROM credentials \
+     WHERE key_id IS NULL AND mode = 'JWT' AND id > $1 ORDER BY id LIMIT $2";
+pub const SET_KEY_ID: &str = "UPDATE credentials SET key_id = $1 WHERE id = $2 AND key_id IS NULL";

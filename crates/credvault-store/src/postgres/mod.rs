@@ -512,6 +512,26 @@ impl Store for PgStore {
         Ok(Some(updated))
     }
 
+    async fn jwt_without_key_id(&self, after_id: i64, limit: i64) -> Result<Vec<Credential>> {
+        let found = sqlx::query(q::JWT_WITHOUT_KEY_ID)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        found.iter().map(rows::credential).collect()
+    }
+
+    async fn set_key_id(&self, id: i64, key_id: &str) -> Result<bool> {
+        let done = sqlx::query(q::SET_KEY_ID)
+            .bind(key_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn due_rotations(&self, now: Millis, limit: i64) -> Result<Vec<i64>> {
         sqlx::query_scalar(q::DUE_ROTATIONS)
             .bind(now)

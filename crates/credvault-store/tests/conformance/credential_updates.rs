@@ -310,3 +310,36 @@ pub async fn due_rotations_are_the_live_credentials_past_their_time(s: &S) {
         "None is never due"
     );
 }
+
+pub async fn a_missing_key_id_is_found_and_recorded_once(s: &S) {
+    let x = fixture(s).await;
+    let jwt = Credential {
+        key_id: None,
+        ..x.c.clone()
+    };
+    let jwt = s.update_credential(&jwt).await.unwrap().unwrap();
+    let without: Vec<i64> = s
+        .jwt_without_key_id(0, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(without, vec![jwt.id], "only JWT credentials without one");
+    assert_eq!(
+        s.jwt_without_key_id(jwt.id, 10).await.unwrap(),
+        vec![],
+        "after the cursor"
+    );
+    assert!(s.set_key_id(jwt.id, "found kid").await.unwrap());
+    assert!(
+        !s.set_key_id(jwt.id, "another").await.unwrap(),
+        "recorded once"
+    );
+    let stored = view(s, jwt.id).await.credential;
+    assert_eq!(
+        (stored.key_id.as_deref(), stored.version),
+        (Some("found kid"), jwt.version)
+    );
+    assert_eq!(s.jwt_without_key_id(0, 10).await.unwrap(), vec![]);
+}

@@ -130,6 +130,7 @@ on_backends! {
         a_retiring_update_publishes_the_old_key_until_its_time,
         a_stale_retiring_update_records_nothing,
         due_rotations_are_the_live_credentials_past_their_time,
+        a_missing_key_id_is_found_and_recorded_once,
     }
     test_credentials {
         an_attached_test_credential_is_stored_as_given,

@@ -245,3 +245,25 @@ async fn a_replaced_key_stays_published_until_its_tokens_have_expired() {
     assert_eq!(set["keys"].as_array().unwrap().len(), 1, "{set}");
     assert_eq!(set["keys"][0]["kid"], updated["jwt_key_id"]);
 }
+
+#[tokio::test]
+async fn a_credential_without_a_recorded_key_id_gets_it_at_the_next_start() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut server = Server::start_in(dir.path(), &[]).unwrap();
+    let (id, created) = es256(&server, json!({})).await;
+    assert!(server.stop());
+    // As rows written before the key_id column came.
+    server.run_sql(&format!(
+        "UPDATE credentials SET key_id = NULL WHERE id = {id}"
+    ));
+    let server = Server::start_in(dir.path(), &[]).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let (_, read) = server.get(&cred_path(id), OWNER_KEY).await;
+        if read["jwt_key_id"] == created["jwt_key_id"] {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never filled: {read}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
