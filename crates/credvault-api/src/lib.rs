@@ -219,23 +219,21 @@ pub fn route_table() -> Vec<(String, &'static [&'static str])> {
     api.chain(outside).collect()
 }
 
+/// `routes`, each behind the rate limit and counted in the metrics.
+fn limited(routes: Routes, state: &AppState) -> Router<AppState> {
+    let mut limited = Router::new();
+    for (path, _, handlers) in routes {
+        limited = limited.route(path, handlers);
+    }
+    limited
+        .route_layer(from_fn_with_state(state.clone(), ratelimit::limit))
+        .route_layer(from_fn_with_state(state.clone(), metrics::track))
+}
+
 pub fn router(state: AppState) -> Router {
-    let mut api = Router::new();
-    for (path, _, handlers) in api_routes() {
-        api = api.route(path, handlers);
-    }
-    let api = api
-        .route_layer(from_fn_with_state(state.clone(), ratelimit::limit))
-        .route_layer(from_fn_with_state(state.clone(), metrics::track));
-    let mut public = Router::new();
-    for (path, _, handlers) in issuer_routes() {
-        public = public.route(path, handlers);
-    }
-    // No key is presented here, so the limiter counts each client IP.
-    let public = public
-        .route_layer(from_fn_with_state(state.clone(), ratelimit::limit))
-        .route_layer(from_fn_with_state(state.clone(), metrics::track));
-    let mut app = Router::new().merge(public);
+    let api = limited(api_routes(), &state);
+    // The issuer routes take no key, so the limiter counts each client IP there.
+    let mut app = Router::new().merge(limited(issuer_routes(), &state));
     for (path, _, handlers) in service_routes() {
         app = app.route(path, handlers);
     }
