@@ -241,6 +241,11 @@ impl NewCredential {
     }
 }
 
+/// The most retired keys a credential publishes (API.md §12): without a bound, key changes in
+/// a loop would grow its JWKS without end. When more keys change within the tokens' lifetime,
+/// the oldest are forgotten first.
+pub const MAX_RETIRED_KEYS: i64 = 100;
+
 /// A public key a credential signed with before its key changed (API.md §6).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetiredKey {
@@ -386,7 +391,8 @@ pub trait Store: Send + Sync + 'static {
     /// None when the row changed meanwhile (or is gone): the caller reloads and retries.
     async fn update_credential(&self, credential: &Credential) -> Result<Option<Credential>>;
     /// As [`Store::update_credential`], and in the same transaction records the key the update
-    /// replaces; forgets retired keys of the credential whose time has passed.
+    /// replaces; forgets retired keys of the credential whose time has passed, and the oldest
+    /// beyond [`MAX_RETIRED_KEYS`].
     async fn update_credential_retiring(
         &self,
         credential: &Credential,

@@ -126,8 +126,11 @@ pub const ENABLE_TEST_CREDENTIAL: &str = "UPDATE credentials \
 
 pub const INSERT_RETIRED_KEY: &str = "INSERT INTO retired_keys \
      (credential_id, jwk, retired_at, published_until) VALUES ($1, $2, $3, $4)";
-pub const FORGET_RETIRED_KEYS: &str =
-    "DELETE FROM retired_keys WHERE credential_id = $1 AND published_until <= $2";
+/// Before a key is retired: forgets the credential's retired keys whose time has passed, and
+/// all but the newest `$3`, so that at most `$3 + 1` stay published.
+pub const FORGET_RETIRED_KEYS: &str = "DELETE FROM retired_keys WHERE credential_id = $1 \
+     AND (published_until <= $2 OR retired_at <= (SELECT retired_at FROM retired_keys \
+     WHERE credential_id = $1 ORDER BY retired_at DESC LIMIT 1 OFFSET $3))";
 pub const PUBLISHED_RETIRED_KEYS: &str = "SELECT jwk, retired_at, published_until \
      FROM retired_keys WHERE credential_id = $1 AND published_until > $2 \
      ORDER BY retired_at DESC";

@@ -21,12 +21,12 @@ use credvault_core::model::{Mode, Role};
 use crate::columns::Columns;
 use crate::queries as q;
 use crate::rows::{self, now, store_error, BindCredential};
-use crate::RetiredKey;
 use crate::{
     ApiKey, Conflict, Credential, CredentialFilter, CredentialView, Deactivation, Folder, Millis,
     MintContext, NewCredential, NewFolder, NewUser, Page, PageRequest, Result, Store, StoreError,
     Team, User,
 };
+use crate::{RetiredKey, MAX_RETIRED_KEYS};
 
 pub struct PgStore {
     pool: PgPool,
@@ -497,6 +497,7 @@ impl Store for PgStore {
         sqlx::query(q::FORGET_RETIRED_KEYS)
             .bind(c.id)
             .bind(retired.retired_at)
+            .bind(MAX_RETIRED_KEYS - 1)
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;

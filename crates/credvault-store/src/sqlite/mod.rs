@@ -20,12 +20,12 @@ use sqlx::sqlite::{
 use crate::columns::Columns;
 use crate::queries::{self as q, INSERT_COLUMNS};
 use crate::rows::{self, json_text, now, store_error, BindCredential};
-use crate::RetiredKey;
 use crate::{
     ApiKey, Conflict, Credential, CredentialFilter, CredentialView, Deactivation, Folder, Millis,
     MintContext, NewCredential, NewFolder, NewUser, Page, PageRequest, Result, Store, StoreError,
     Team, User,
 };
+use crate::{RetiredKey, MAX_RETIRED_KEYS};
 
 mod group_commit;
 
@@ -547,6 +547,7 @@ impl Store for SqliteStore {
         sqlx::query(q::FORGET_RETIRED_KEYS)
             .bind(c.id)
             .bind(retired.retired_at)
+            .bind(MAX_RETIRED_KEYS - 1)
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;

@@ -1,7 +1,7 @@
 //! Updates of credentials: optimistic, by version.
 
 use credvault_core::model::{Mode, ReadAccess};
-use credvault_store::{Conflict, Credential, Folder, RetiredKey, User};
+use credvault_store::{Conflict, Credential, Folder, RetiredKey, User, MAX_RETIRED_KEYS};
 use serde_json::json;
 
 use crate::helpers::{
@@ -342,4 +342,22 @@ pub async fn a_missing_key_id_is_found_and_recorded_once(s: &S) {
         (Some("found kid"), jwt.version)
     );
     assert_eq!(s.jwt_without_key_id(0, 10).await.unwrap(), vec![]);
+}
+
+pub async fn at_most_the_newest_retired_keys_stay_published(s: &S) {
+    let x = fixture(s).await;
+    let mut c = x.c.clone();
+    let count = MAX_RETIRED_KEYS + 3;
+    for n in 1..=count {
+        let key = retired(&format!("k{n}"), n, 1_000_000);
+        c = s
+            .update_credential_retiring(&c, &key)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let published = s.published_retired_keys(x.c.id, 0).await.unwrap();
+    let kids: Vec<i64> = published.iter().map(|k| k.retired_at).collect();
+    let newest: Vec<i64> = (4..=count).rev().collect();
+    assert_eq!(kids, newest, "the newest {MAX_RETIRED_KEYS}, newest first");
 }

@@ -129,6 +129,7 @@ on_backends! {
         an_update_of_a_missing_or_deleted_credential_writes_nothing,
         a_retiring_update_publishes_the_old_key_until_its_time,
         a_stale_retiring_update_records_nothing,
+        at_most_the_newest_retired_keys_stay_published,
         due_rotations_are_the_live_credentials_past_their_time,
         a_missing_key_id_is_found_and_recorded_once,
     }

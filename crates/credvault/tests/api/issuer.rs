@@ -267,3 +267,29 @@ async fn a_credential_without_a_recorded_key_id_gets_it_at_the_next_start() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn key_changes_in_a_loop_publish_at_most_the_newest_hundred_retired_keys() {
+    let server = Server::in_process().await;
+    let (id, _) = es256(&server, json!({})).await;
+    let mut last = Value::Null;
+    for _ in 0..103 {
+        last = put_ok(
+            &server,
+            id,
+            json!({ "mode": "JWT", "jwt_generate_key": true }),
+        )
+        .await;
+    }
+    let (status, set) = server.get(&jwks_path(id), OWNER_KEY).await;
+    assert_eq!(status, 200);
+    let keys = set["keys"].as_array().unwrap();
+    assert_eq!(
+        keys.len(),
+        101,
+        "the current key and the newest 100 retired ones"
+    );
+    assert_eq!(keys[0]["kid"], last["jwt_key_id"]);
+    let (status, _) = server.delete(&cred_path(id), OWNER_KEY).await;
+    assert_eq!(status, 204, "a credential with many retired keys deletes");
+}
