@@ -259,6 +259,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Where the public issuer of a credential is published (API.md §6).
+pub fn issuer_url(public_url: &str, issuer_id: &str) -> String {
+    format!("{public_url}/issuers/{issuer_id}")
+}
+
 /// Parses a path id; anything that is not an integer cannot name a resource, so it is a 404.
 pub fn path_id(raw: &str, what: &str) -> error::ApiResult<i64> {
     raw.parse()

@@ -117,6 +117,14 @@ const TAG_EC: u8 = b'E';
 const TAG_ED25519: u8 = b'O';
 
 impl SigningKey {
+    /// The modulus size of an RSA key; None for other keys.
+    pub fn rsa_bits(&self) -> Option<u32> {
+        match &self.pair {
+            Pair::Rsa(pair) => u32::try_from(pair.public_modulus_len() * 8).ok(),
+            _ => None,
+        }
+    }
+
     pub fn algorithm(&self) -> Algorithm {
         self.alg
     }
@@ -816,6 +824,9 @@ mod tests {
             if modulus_bytes > 0 {
                 let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
                 assert_eq!(n.len(), modulus_bytes, "{alg}");
+                assert_eq!(loaded.rsa_bits(), Some(bits), "{alg}");
+            } else {
+                assert_eq!(loaded.rsa_bits(), None, "{alg}");
             }
             let signature = loaded.sign(b"message").unwrap();
             assert!(parsed.key.verify(b"message", &signature), "{alg}");

@@ -13,9 +13,8 @@ use credvault_store::Credential;
 use serde_json::{json, Map, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::credentials::issuer_url;
 use crate::mint::keys::{jwk_set, prepared_key, published_jwk};
-use crate::AppState;
+use crate::{issuer_url, AppState};
 
 /// How long verifiers may keep an answer: short, so that a rotation or delete reaches them
 /// soon (retired keys stay published longer than this, API.md §6).

@@ -5,15 +5,13 @@ use std::sync::Arc;
 
 use credvault_core::jwt::{JwtSettings, KeyFamily, PreparedKey};
 use credvault_core::keys::load_stored_key;
-use credvault_core::model::Mode;
 use credvault_core::timefmt::now_millis;
 use credvault_store::{Credential, JsonText, RetiredKey};
 
 use serde_json::{json, Map, Value};
 
 use crate::error::{ApiError, ApiResult};
-use crate::handlers::credentials::issuer_url;
-use crate::{secrets, AppState};
+use crate::{issuer_url, secrets, AppState};
 
 /// Loading an RSA key checks it (milliseconds), so that goes to the key-work pool; other keys
 /// load in microseconds, less than the hand-off would cost.
@@ -50,8 +48,12 @@ fn fill_issuer(settings: &mut JwtSettings, state: &AppState, row: &Credential) {
     if settings.algorithm.family() == KeyFamily::Hmac {
         return;
     }
-    let given = settings.payload.get("iss").and_then(Value::as_str);
-    if settings.payload.get("iss").is_none() || given == Some("") {
+    let absent = match settings.payload.get("iss") {
+        None => true,
+        Some(Value::String(iss)) => iss.is_empty(),
+        Some(_) => false,
+    };
+    if absent {
         let url = issuer_url(&state.public_url, &row.issuer_id);
         settings.payload.insert("iss".into(), Value::from(url));
     }
@@ -83,23 +85,17 @@ pub async fn jwk_set(state: &AppState, row: &Credential) -> ApiResult<Option<Val
     Ok(Some(json!({ "keys": keys })))
 }
 
-/// The key `row` signs with now, to be published as retired when an update replaces it: until
-/// every token it signed has expired (its lifetime, plus the time a token may be reused). None
-/// for keys with nothing public.
-pub async fn retiring(state: &AppState, row: &Credential) -> ApiResult<Option<RetiredKey>> {
-    if row.mode != Mode::Jwt {
-        return Ok(None);
-    }
-    let prepared = prepared_key(state, row).await?;
-    let Some(jwk) = published_jwk(&prepared) else {
-        return Ok(None);
-    };
+/// `prepared`, the key a credential signs with now, as retired when a change replaces it:
+/// published until every token it signed has expired (its lifetime, plus the time a token may
+/// be reused). None for keys with nothing public.
+pub fn retiring(state: &AppState, prepared: &PreparedKey) -> Option<RetiredKey> {
+    let jwk = published_jwk(prepared)?;
     let now = now_millis();
     let seconds = prepared.settings.lifetime_seconds.max(0)
         + i64::try_from(state.token_cache.reuse_seconds()).unwrap_or(i64::MAX / 2000);
-    Ok(Some(RetiredKey {
+    Some(RetiredKey {
         jwk: JsonText::of(&jwk),
         retired_at: now,
         published_until: now.saturating_add(seconds.saturating_mul(1000)),
-    }))
+    })
 }

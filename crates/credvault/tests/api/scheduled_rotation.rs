@@ -75,9 +75,7 @@ async fn a_rotation_due_while_every_instance_was_down_happens_at_the_next_start(
     let mut first = Server::start_in(dir.path(), &[EVERY_SECOND]).unwrap();
     let (id, created) = rotating(&first).await;
     assert!(first.stop());
-    first.run_sql(&format!(
-        "UPDATE credentials SET rotate_at = 1 WHERE id = {id}"
-    ));
+    make_due(&first, id);
     let next =
         Server::start_in(dir.path(), &[("CREDVAULT_ROTATION_CHECK_SECONDS", "3600")]).unwrap();
     let rotated = once_rotated(&next, id).await;

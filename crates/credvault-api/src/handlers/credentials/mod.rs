@@ -26,7 +26,7 @@ mod update;
 mod writes;
 
 pub use create::create;
-pub use render::{issuer_url, render};
+pub use render::render;
 pub use rotate::{rotate, rotate_row};
 pub use update::update;
 

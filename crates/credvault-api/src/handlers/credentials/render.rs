@@ -6,6 +6,8 @@ use credvault_core::jwt::{Algorithm, KeyFamily};
 use credvault_core::model::Mode;
 use credvault_core::timefmt::format_millis;
 use credvault_store::{Credential, CredentialView};
+
+use crate::issuer_url;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -85,11 +87,6 @@ fn issuer_fields(c: &Credential, settings: &[(String, &RawValue)], public_url: &
         "jwt_key_id": c.key_id,
         "jwt_key_rotated_at": c.key_rotated_at.map(format_millis),
     })
-}
-
-/// Where the issuer of a credential is published (API.md §6).
-pub fn issuer_url(public_url: &str, issuer_id: &str) -> String {
-    format!("{public_url}/issuers/{issuer_id}")
 }
 
 struct Rendered<'a> {

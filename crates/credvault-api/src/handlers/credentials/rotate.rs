@@ -82,7 +82,7 @@ pub async fn rotate_row(state: &AppState, row: &Credential) -> ApiResult<Option<
             .map(|period| now.saturating_add(period.saturating_mul(1000)));
     }
     let retired = if is_live {
-        retiring(state, row).await?
+        retiring(state, &prepared)
     } else {
         None
     };
@@ -111,7 +111,8 @@ async fn with_new_key(
             format!("{alg} uses a shared secret, which has to be agreed with the verifier: send a new one with PUT"),
         ));
     }
-    let bits = rsa_bits(prepared);
+    // RSA keeps its modulus size; other families ignore it.
+    let bits = prepared.key.rsa_bits().unwrap_or(0);
     let generated = state
         .key_work
         .run(move || {
@@ -125,15 +126,4 @@ async fn with_new_key(
     next.key_id = jwt::key_id(&generated.key, &prepared.settings.headers);
     next.key_rotated_at = Some(now_millis());
     Ok(next)
-}
-
-/// The modulus size of an RSA key, from its public JWK; 0 for other keys.
-fn rsa_bits(prepared: &PreparedKey) -> u32 {
-    let modulus = prepared
-        .key
-        .public_jwk()
-        .and_then(|jwk| jwk.get("n").and_then(|n| n.as_str()).map(str::len));
-    // base64url without padding carries 6 bits a character; the modulus is whole bytes, so
-    // the bits past the last whole byte are padding.
-    modulus.map_or(0, |chars| u32::try_from(chars * 6 / 8 * 8).unwrap_or(0))
 }

@@ -17,7 +17,7 @@ use super::{render_by_id, slug_taken, writes};
 use crate::error::{ApiError, ApiResult, ResultExt};
 use crate::extract::auth::{require_role, Caller};
 use crate::extract::body::{Fields, JsonBody};
-use crate::mint::keys::retiring;
+use crate::mint::keys::{prepared_key, retiring};
 use crate::{path_id, secrets, AppState};
 
 pub async fn update(
@@ -135,8 +135,9 @@ impl Update<'_> {
             next.test_credential_enabled = enabled;
         }
         // The replaced key stays published until its tokens have expired (API.md §6).
-        let retired = if new_key {
-            retiring(self.state, &live).await?
+        // Only a JWT credential's old key can be published (`retiring` skips HS*).
+        let retired = if new_key && live.mode == Mode::Jwt {
+            retiring(self.state, &*prepared_key(self.state, &live).await?)
         } else {
             None
         };
