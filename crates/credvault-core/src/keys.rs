@@ -1081,9 +1081,30 @@ mod fixture_tests {
 
     /// The limits themselves, without the work: exactly at each limit is allowed, one step
     /// past it is not.
+    fn pbkdf2_kdf(salt: &[u8], iterations: u32) -> pkcs8::pkcs5::pbes2::Kdf<'_> {
+        use pkcs8::pkcs5::pbes2::{Kdf, Pbkdf2Params, Pbkdf2Prf};
+        Kdf::Pbkdf2(Pbkdf2Params {
+            salt,
+            iteration_count: iterations,
+            key_length: None,
+            prf: Pbkdf2Prf::HmacWithSha256,
+        })
+    }
+
+    fn scrypt_kdf(salt: &[u8], n: u64, r: u16, p: u16) -> pkcs8::pkcs5::pbes2::Kdf<'_> {
+        use pkcs8::pkcs5::pbes2::{Kdf, ScryptParams};
+        Kdf::Scrypt(ScryptParams {
+            salt,
+            cost_parameter: n,
+            block_size: r,
+            parallelization: p,
+            key_length: Some(32),
+        })
+    }
+
     #[test]
     fn kdf_limits_are_inclusive() {
-        use pkcs8::pkcs5::pbes2::{self, Kdf, Pbkdf2Params, Pbkdf2Prf, ScryptParams};
+        use pkcs8::pkcs5::pbes2;
         use pkcs8::pkcs5::EncryptionScheme;
         let salt = [1u8; 16];
         let check = |kdf| {
@@ -1093,23 +1114,8 @@ mod fixture_tests {
             }))
             .is_ok()
         };
-        let pbkdf2 = |iteration_count| {
-            Kdf::Pbkdf2(Pbkdf2Params {
-                salt: &salt,
-                iteration_count,
-                key_length: None,
-                prf: Pbkdf2Prf::HmacWithSha256,
-            })
-        };
-        let scrypt = |n: u64, r: u16, p: u16| {
-            Kdf::Scrypt(ScryptParams {
-                salt: &salt,
-                cost_parameter: n,
-                block_size: r,
-                parallelization: p,
-                key_length: Some(32),
-            })
-        };
+        let pbkdf2 = |iterations| pbkdf2_kdf(&salt, iterations);
+        let scrypt = |n, r, p| scrypt_kdf(&salt, n, r, p);
         assert!(check(pbkdf2(MAX_PBKDF2_ITERATIONS)));
         assert!(!check(pbkdf2(MAX_PBKDF2_ITERATIONS + 1)));
         // 128·N·r = 64 MiB exactly, N·r·p = 2^22 exactly.
@@ -1122,25 +1128,9 @@ mod fixture_tests {
 
     #[test]
     fn costly_key_derivations_are_refused_before_any_work() {
-        use pkcs8::pkcs5::pbes2::{Kdf, Pbkdf2Params, Pbkdf2Prf, ScryptParams};
         let salt = [1u8; 16];
-        let pbkdf2 = |iterations| {
-            Kdf::Pbkdf2(Pbkdf2Params {
-                salt: &salt,
-                iteration_count: iterations,
-                key_length: None,
-                prf: Pbkdf2Prf::HmacWithSha256,
-            })
-        };
-        let scrypt = |n: u64, r: u16, p: u16| {
-            Kdf::Scrypt(ScryptParams {
-                salt: &salt,
-                cost_parameter: n,
-                block_size: r,
-                parallelization: p,
-                key_length: Some(32),
-            })
-        };
+        let pbkdf2 = |iterations| pbkdf2_kdf(&salt, iterations);
+        let scrypt = |n, r, p| scrypt_kdf(&salt, n, r, p);
         let table = [
             (pbkdf2(u32::MAX), Some("PBKDF2 at 4294967295 iterations")),
             (pbkdf2(1_000_001), Some("at most 1000000")),
