@@ -29,6 +29,7 @@ pub mod handlers;
 pub mod key_work;
 pub mod middleware;
 pub mod mint;
+pub mod notify;
 pub mod rotation;
 pub mod secrets;
 
@@ -172,6 +173,11 @@ fn credential_routes() -> Routes {
             "/user_credentials/{id}/rotate",
             &["POST"],
             post(credentials::rotate),
+        ),
+        (
+            "/user_credentials/{id}/notifications",
+            &["GET"],
+            get(credentials::notifications::list),
         ),
         (
             "/user_credentials/{id}/token",

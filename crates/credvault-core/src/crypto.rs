@@ -145,6 +145,18 @@ impl Keyring {
     }
 }
 
+/// The hex HMAC-SHA256 of `body` under `key`: how a receiver of a signed webhook checks that
+/// the body came from whoever holds the shared secret.
+pub fn hmac_sha256_hex(key: &[u8], body: &[u8]) -> String {
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), body);
+    tag.as_ref()
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
 /// Compares two hashes without leaking, through timing, where they first differ.
 pub fn hashes_equal(a: &[u8], b: &[u8]) -> bool {
     constant_time::verify_slices_are_equal(a, b).is_ok()
@@ -179,6 +191,14 @@ pub fn credential_aad(team_id: i64, uid: &str, field: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hmac_matches_rfc_4231_case_2() {
+        assert_eq!(
+            hmac_sha256_hex(b"Jefe", b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
 
     #[test]
     fn seal_open_round_trip_and_binding() {

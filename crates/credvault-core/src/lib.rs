@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod crypto;
+pub mod expiry;
 pub mod hosts;
 pub mod jwt;
 pub mod keys;

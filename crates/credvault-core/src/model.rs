@@ -125,6 +125,75 @@ impl fmt::Display for Mode {
     }
 }
 
+/// How a notification is delivered (API.md §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Webhook,
+}
+
+impl Channel {
+    pub fn parse(text: &str) -> Option<Channel> {
+        match text {
+            "EMAIL" => Some(Channel::Email),
+            "WEBHOOK" => Some(Channel::Webhook),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "EMAIL",
+            Channel::Webhook => "WEBHOOK",
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a notification is on its way (API.md §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationStatus {
+    /// Not sent yet: waiting for its time, a retry, or a configured channel.
+    Pending,
+    Sent,
+    /// Given up after retrying for the whole retry window.
+    Failed,
+    /// No longer wanted: the credential changed, or the recipient may no longer receive it.
+    Cancelled,
+}
+
+impl NotificationStatus {
+    pub fn parse(text: &str) -> Option<NotificationStatus> {
+        match text {
+            "PENDING" => Some(NotificationStatus::Pending),
+            "SENT" => Some(NotificationStatus::Sent),
+            "FAILED" => Some(NotificationStatus::Failed),
+            "CANCELLED" => Some(NotificationStatus::Cancelled),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationStatus::Pending => "PENDING",
+            NotificationStatus::Sent => "SENT",
+            NotificationStatus::Failed => "FAILED",
+            NotificationStatus::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+impl fmt::Display for NotificationStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +212,12 @@ mod tests {
         }
         for r in ReadAccess::NAMES.split(", ") {
             assert_eq!(ReadAccess::parse(r).unwrap().as_str(), r);
+        }
+        for c in [Channel::Email, Channel::Webhook] {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+        }
+        for s in ["PENDING", "SENT", "FAILED", "CANCELLED"] {
+            assert_eq!(NotificationStatus::parse(s).unwrap().as_str(), s);
         }
     }
 }

@@ -9,7 +9,7 @@
 #![forbid(unsafe_code)]
 
 use async_trait::async_trait;
-use credvault_core::model::{Mode, ReadAccess, Role};
+use credvault_core::model::{Channel, Mode, NotificationStatus, ReadAccess, Role};
 
 mod columns;
 mod json_text;
@@ -170,6 +170,8 @@ pub struct Credential {
     pub key_rotated_at: Option<Millis>,
     /// When the key is next due for scheduled rotation; None: never.
     pub rotate_at: Option<Millis>,
+    /// When the notification scheduler next looks at it (API.md §7); None: no reminder coming.
+    pub notify_at: Option<Millis>,
     pub test_credential_enabled: bool,
     pub version: i64,
     pub last_used_at: Option<Millis>,
@@ -201,6 +203,7 @@ pub struct NewCredential {
     pub issuer_id: String,
     pub key_id: Option<String>,
     pub rotate_at: Option<Millis>,
+    pub notify_at: Option<Millis>,
 }
 
 impl NewCredential {
@@ -230,6 +233,7 @@ impl NewCredential {
             issuer_id: self.issuer_id,
             key_id: self.key_id,
             rotate_at: self.rotate_at,
+            notify_at: self.notify_at,
             // The schema's defaults for a new row.
             key_rotated_at: None,
             test_credential_enabled: false,
@@ -256,6 +260,75 @@ pub struct RetiredKey {
     pub published_until: Millis,
 }
 
+/// A message of the notification outbox (API.md §7): one email to one recipient, or one
+/// webhook call, for one reminder of one `expires_at` of one credential (live or test).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub id: i64,
+    pub credential_id: i64,
+    pub expires_at: Millis,
+    pub threshold_days: i64,
+    pub channel: Channel,
+    /// The recipient's user id; 0 for a webhook call.
+    pub user_id: i64,
+    /// The recipient's email address; None for a webhook call.
+    pub recipient: Option<String>,
+    pub status: NotificationStatus,
+    /// Deliveries started (claims), including one a killed process never finished.
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// When the reminder fell due.
+    pub due_at: Millis,
+    pub next_attempt_at: Millis,
+    /// Until when a sender holds it; 0 when nobody does.
+    pub claimed_until: Millis,
+    pub sent_at: Option<Millis>,
+    pub created_at: Millis,
+}
+
+/// One message of a [`NotificationPlan`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewNotification {
+    pub channel: Channel,
+    /// 0 for a webhook call.
+    pub user_id: i64,
+    pub recipient: Option<String>,
+    /// Why it will not be sent for now (no channel configured), shown to users.
+    pub last_error: Option<String>,
+}
+
+/// A credential's reminder that has fallen due, written by [`Store::plan_notifications`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationPlan {
+    pub credential_id: i64,
+    /// The `notify_at` the planner read; the plan is dropped if it has changed since.
+    pub seen_notify_at: Millis,
+    /// When to look at the credential next.
+    pub next_notify_at: Option<Millis>,
+    pub expires_at: Millis,
+    pub threshold_days: i64,
+    pub due_at: Millis,
+    pub messages: Vec<NewNotification>,
+    pub at: Millis,
+}
+
+/// How a delivery attempt ended, written by [`Store::finish_notification`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryOutcome {
+    pub status: NotificationStatus,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Millis,
+    pub sent_at: Option<Millis>,
+}
+
+/// A user who may receive a credential's notifications: active, and EDITOR or TEAM_ADMIN of
+/// its team.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recipient {
+    pub user_id: i64,
+    pub email: String,
+}
+
 /// The credential owner's public details, as the Tines `owner` object shows them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Owner {
@@ -270,8 +343,31 @@ pub struct Owner {
 pub struct CredentialView {
     pub credential: Credential,
     pub owner: Option<Owner>,
-    /// `created_at` and `updated_at` of its test credential, if one is attached.
-    pub test_times: Option<(Millis, Millis)>,
+    /// Its test credential, if one is attached.
+    pub test: Option<TestSummary>,
+}
+
+/// What a live credential's API object shows of its test credential: its times, and the
+/// expiry settings it has of its own (API.md §7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestSummary {
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub expiry_notifications_enabled: bool,
+    pub notification_recipient_ids: Vec<i64>,
+}
+
+impl TestSummary {
+    pub fn of(test: &Credential) -> TestSummary {
+        TestSummary {
+            created_at: test.created_at,
+            updated_at: test.updated_at,
+            expires_at: test.expires_at,
+            expiry_notifications_enabled: test.expiry_notifications_enabled,
+            notification_recipient_ids: test.notification_recipient_ids.clone(),
+        }
+    }
 }
 
 /// Which credentials a list returns; `None` / `false` switch a filter off. Test credentials
@@ -421,6 +517,63 @@ pub trait Store: Send + Sync + 'static {
     async fn count_credentials_by_mode(&self) -> Result<Vec<(Mode, i64)>>;
     /// The test credential attached to a live credential, if any.
     async fn get_test_credential(&self, live_id: i64) -> Result<Option<Credential>>;
+    /// Any credential row, live or test.
+    async fn get_credential_row(&self, id: i64) -> Result<Option<Credential>>;
+
+    /// Credentials (live and test) whose `notify_at` has come, earliest first.
+    async fn due_notifications(&self, now: Millis, limit: i64) -> Result<Vec<Credential>>;
+    /// Of `user_ids`, those who may receive notifications of `team_id`'s credentials, in the
+    /// order given.
+    async fn notification_recipients(
+        &self,
+        team_id: i64,
+        user_ids: &[i64],
+    ) -> Result<Vec<Recipient>>;
+    /// In one transaction: moves the credential's `notify_at` on (unless it is no longer
+    /// `seen_notify_at`: then nothing is written and the answer is false), cancels the pending
+    /// messages of earlier reminders of the same `expires_at`, and adds the plan's messages.
+    /// A message that exists already is left as it is, unless it was cancelled: then it is
+    /// pending again.
+    async fn plan_notifications(&self, plan: &NotificationPlan) -> Result<bool>;
+    /// Cancels the credential's pending messages, except those for `keep_expires_at`;
+    /// `reason` becomes their `last_error`. Returns how many.
+    async fn cancel_notifications(
+        &self,
+        credential_id: i64,
+        keep_expires_at: Option<Millis>,
+        reason: &str,
+    ) -> Result<u64>;
+    /// Pending messages of these channels that may be attempted at `now` and nobody holds.
+    async fn pending_notifications(
+        &self,
+        channels: &[Channel],
+        now: Millis,
+        limit: i64,
+    ) -> Result<Vec<Notification>>;
+    /// Holds a pending message until `until` and counts the attempt, if nobody holds it at
+    /// `now`; None if it is held, no longer pending or gone.
+    async fn claim_notification(
+        &self,
+        id: i64,
+        now: Millis,
+        until: Millis,
+    ) -> Result<Option<Notification>>;
+    /// Records how the attempt of the claim that holds it `until` ended, and lets it go.
+    /// False when the claim was lost (it expired and another sender took it), or the message
+    /// was cancelled meanwhile and this attempt did not send it.
+    async fn finish_notification(
+        &self,
+        id: i64,
+        until: Millis,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool>;
+    /// The messages of a live credential and its test credential, by id.
+    async fn list_notifications(
+        &self,
+        live_id: i64,
+        page: PageRequest,
+    ) -> Result<Page<Notification>>;
+
     /// Attaches a test credential and turns `test_credential_enabled` on for its live
     /// credential, in one transaction. Conflict::TestCredential if one is already attached.
     async fn attach_test_credential(&self, credential: NewCredential) -> Result<Credential>;

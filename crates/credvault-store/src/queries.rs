@@ -69,7 +69,10 @@ pub static COUNT_FOLDERS: LazyLock<String> =
 /// Every column of a credential plus its owner's name and its test credential's times.
 pub const VIEW_SELECT: &str = "SELECT c.*, u.first_name AS owner_first_name, \
      u.last_name AS owner_last_name, u.email AS owner_email, \
-     t.created_at AS test_created_at, t.updated_at AS test_updated_at \
+     t.created_at AS test_created_at, t.updated_at AS test_updated_at, \
+     t.expires_at AS test_expires_at, \
+     t.expiry_notifications_enabled AS test_notifications_enabled, \
+     t.notification_recipient_ids AS test_recipient_ids \
      FROM credentials c LEFT JOIN users u ON u.id = c.owner_id \
      LEFT JOIN credentials t ON t.live_id = c.id";
 /// `$1` member, `$2` team, `$3` folder, `$4` restricted, `$5` unused only; NULL (or false for
@@ -92,7 +95,7 @@ pub static COUNT_CREDENTIALS: LazyLock<String> =
 pub const INSERT_COLUMNS: &str = "uid, team_id, live_id, name, slug, mode, folder_id, \
      read_access, shared_team_slugs, description, metadata, allowed_hosts, owner_id, \
      expires_at, expiry_notifications_enabled, notification_recipient_ids, config, secret, \
-     issuer_id, key_id, rotate_at, created_at, updated_at";
+     issuer_id, key_id, rotate_at, notify_at, created_at, updated_at";
 /// One new credential row; returns its id (the caller has the rest, see
 /// [`crate::NewCredential::into_stored`]).
 pub static INSERT_CREDENTIAL: LazyLock<String> = LazyLock::new(|| {
@@ -110,8 +113,8 @@ pub const UPDATE_CREDENTIAL: &str = "UPDATE credentials SET name = $1, slug = $2
      allowed_hosts = $8, expires_at = $9, expiry_notifications_enabled = $10, \
      notification_recipient_ids = $11, config = $12, secret = $13, \
      test_credential_enabled = $14, key_id = $15, key_rotated_at = $16, rotate_at = $17, \
-     version = version + 1, updated_at = $18 \
-     WHERE id = $19 AND version = $20 RETURNING *";
+     notify_at = $18, version = version + 1, updated_at = $19 \
+     WHERE id = $20 AND version = $21 RETURNING *";
 pub const DUE_ROTATIONS: &str = "SELECT id FROM credentials \
      WHERE rotate_at <= $1 AND live_id IS NULL ORDER BY rotate_at LIMIT $2";
 pub const GET_CREDENTIAL_BY_ISSUER: &str =
@@ -139,3 +142,52 @@ pub const PUBLISHED_RETIRED_KEYS: &str = "SELECT jwk, retired_at, published_unti
 pub const JWT_WITHOUT_KEY_ID: &str = "SELECT * FROM credentials \
      WHERE key_id IS NULL AND mode = 'JWT' AND id > $1 ORDER BY id LIMIT $2";
 pub const SET_KEY_ID: &str = "UPDATE credentials SET key_id = $1 WHERE id = $2 AND key_id IS NULL";
+
+pub const GET_CREDENTIAL_ROW: &str = "SELECT * FROM credentials WHERE id = $1";
+
+pub const DUE_NOTIFICATIONS: &str = "SELECT * FROM credentials \
+     WHERE notify_at <= $1 ORDER BY notify_at LIMIT $2";
+/// Of up to five users (`$2`..`$6`; unused slots are 0, which no user has), those active and
+/// EDITOR or TEAM_ADMIN of team `$1`.
+pub const NOTIFICATION_RECIPIENTS: &str = "SELECT u.id, u.email FROM users u \
+     JOIN memberships m ON m.user_id = u.id AND m.team_id = $1 \
+     WHERE u.is_active AND m.role IN ('EDITOR', 'TEAM_ADMIN') \
+     AND u.id IN ($2, $3, $4, $5, $6)";
+pub const RECIPIENT_SLOTS: usize = 5;
+/// Moves `notify_at` on, if no other planner or write has moved it since it was read.
+pub const ADVANCE_NOTIFY_AT: &str =
+    "UPDATE credentials SET notify_at = $1 WHERE id = $2 AND notify_at = $3";
+/// A nearer reminder replaces the earlier ones of the same date that are still pending.
+pub const SUPERSEDE_NOTIFICATIONS: &str = "UPDATE notifications \
+     SET status = 'CANCELLED', last_error = 'superseded by a nearer reminder' \
+     WHERE credential_id = $1 AND expires_at = $2 AND threshold_days > $3 AND status = 'PENDING'";
+/// Adds a message once (the unique key); one cancelled before is pending again.
+pub const INSERT_NOTIFICATION: &str = "INSERT INTO notifications \
+     (credential_id, expires_at, threshold_days, channel, user_id, recipient, status, \
+     last_error, due_at, next_attempt_at, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $9, $10) \
+     ON CONFLICT (credential_id, expires_at, threshold_days, channel, user_id) \
+     DO UPDATE SET status = 'PENDING', last_error = excluded.last_error, \
+     next_attempt_at = excluded.next_attempt_at WHERE notifications.status = 'CANCELLED'";
+/// `$2` NULL cancels every pending message of the credential.
+pub const CANCEL_NOTIFICATIONS: &str = "UPDATE notifications \
+     SET status = 'CANCELLED', last_error = $3 \
+     WHERE credential_id = $1 AND status = 'PENDING' AND ($2 IS NULL OR expires_at <> $2)";
+/// `$2`, `$3`: the channels (the same one twice for one channel).
+pub const PENDING_NOTIFICATIONS: &str = "SELECT * FROM notifications \
+     WHERE status = 'PENDING' AND next_attempt_at <= $1 AND claimed_until <= $1 \
+     AND channel IN ($2, $3) ORDER BY next_attempt_at, id LIMIT $4";
+pub const CLAIM_NOTIFICATION: &str = "UPDATE notifications \
+     SET claimed_until = $1, attempts = attempts + 1 \
+     WHERE id = $2 AND status = 'PENDING' AND claimed_until <= $3 RETURNING *";
+/// Only the claim that holds the message records its end; a send that happened records it
+/// even over a cancellation made while it was under way.
+pub const FINISH_NOTIFICATION: &str = "UPDATE notifications \
+     SET status = $1, last_error = $2, next_attempt_at = $3, sent_at = $4, claimed_until = 0 \
+     WHERE id = $5 AND claimed_until = $6 AND (status = 'PENDING' OR $1 = 'SENT')";
+const CREDENTIAL_NOTIFICATIONS: &str = "FROM notifications WHERE credential_id IN \
+     (SELECT id FROM credentials WHERE id = $1 OR live_id = $1)";
+pub static LIST_NOTIFICATIONS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT * {CREDENTIAL_NOTIFICATIONS} ORDER BY id LIMIT $2 OFFSET $3"));
+pub static COUNT_NOTIFICATIONS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT COUNT(*) {CREDENTIAL_NOTIFICATIONS}"));

@@ -2,14 +2,14 @@
 //! [`Columns`]), the binding of a new credential's values, the JSON encoding of list-valued
 //! columns and the mapping of database errors.
 
-use credvault_core::model::{Mode, ReadAccess, Role};
+use credvault_core::model::{Channel, Mode, NotificationStatus, ReadAccess, Role};
 use sqlx::query::Query;
 use sqlx::{Database, Encode, Type};
 
 use crate::columns::Columns;
 use crate::{
     Conflict, Credential, CredentialView, Folder, Membership, Millis, MintContext, NewCredential,
-    Owner, Result, RetiredKey, StoreError, Team, User,
+    Notification, Owner, Recipient, Result, RetiredKey, StoreError, Team, TestSummary, User,
 };
 
 pub(crate) fn now() -> Millis {
@@ -122,6 +122,7 @@ pub(crate) fn credential(row: &impl Columns) -> Result<Credential> {
         key_id: row.opt_text("key_id")?,
         key_rotated_at: row.opt_int("key_rotated_at")?,
         rotate_at: row.opt_int("rotate_at")?,
+        notify_at: row.opt_int("notify_at")?,
         test_credential_enabled: row.flag("test_credential_enabled")?,
         version: row.int("version")?,
         last_used_at: row.opt_int("last_used_at")?,
@@ -143,14 +144,20 @@ pub(crate) fn credential_view(row: &impl Columns) -> Result<CredentialView> {
         }),
         None => None,
     };
-    let test_times = match row.opt_int("test_created_at")? {
-        Some(created) => Some((created, row.int("test_updated_at")?)),
+    let test = match row.opt_int("test_created_at")? {
+        Some(created_at) => Some(TestSummary {
+            created_at,
+            updated_at: row.int("test_updated_at")?,
+            expires_at: row.opt_int("test_expires_at")?,
+            expiry_notifications_enabled: row.flag("test_notifications_enabled")?,
+            notification_recipient_ids: row.json("test_recipient_ids")?,
+        }),
         None => None,
     };
     Ok(CredentialView {
         credential,
         owner,
-        test_times,
+        test,
     })
 }
 
@@ -175,6 +182,52 @@ pub(crate) fn mint_context(row: &impl Columns) -> Result<MintContext> {
         memberships,
         credential: credential(row)?,
     })
+}
+
+pub(crate) fn notification(row: &impl Columns) -> Result<Notification> {
+    Ok(Notification {
+        id: row.int("id")?,
+        credential_id: row.int("credential_id")?,
+        expires_at: row.int("expires_at")?,
+        threshold_days: row.int("threshold_days")?,
+        channel: row.named("channel", Channel::parse)?,
+        user_id: row.int("user_id")?,
+        recipient: row.opt_text("recipient")?,
+        status: row.named("status", NotificationStatus::parse)?,
+        attempts: row.int("attempts")?,
+        last_error: row.opt_text("last_error")?,
+        due_at: row.int("due_at")?,
+        next_attempt_at: row.int("next_attempt_at")?,
+        claimed_until: row.int("claimed_until")?,
+        sent_at: row.opt_int("sent_at")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+/// A row of [`crate::queries::NOTIFICATION_RECIPIENTS`].
+pub(crate) fn recipient(row: &impl Columns) -> Result<Recipient> {
+    Ok(Recipient {
+        user_id: row.int("id")?,
+        email: row.text("email")?,
+    })
+}
+
+/// `user_ids` in chunks of [`crate::queries::RECIPIENT_SLOTS`], unused slots 0.
+pub(crate) fn recipient_slots(user_ids: &[i64]) -> impl Iterator<Item = [i64; 5]> + '_ {
+    user_ids
+        .chunks(crate::queries::RECIPIENT_SLOTS)
+        .map(|chunk| {
+            let mut slots = [0; 5];
+            slots[..chunk.len()].copy_from_slice(chunk);
+            slots
+        })
+}
+
+/// Each recipient once, in the order the caller gave (the query answers in any order).
+pub(crate) fn in_given_order(user_ids: &[i64], mut found: Vec<Recipient>) -> Vec<Recipient> {
+    found.sort_by_key(|r| user_ids.iter().position(|id| *id == r.user_id));
+    found.dedup_by_key(|r| r.user_id);
+    found
 }
 
 /// A row of [`crate::queries::FIND_API_KEY`]: the key's hash and its user.
@@ -232,6 +285,7 @@ where
             .bind(c.issuer_id.as_str())
             .bind(c.key_id.as_deref())
             .bind(c.rotate_at)
+            .bind(c.notify_at)
             .bind(at)
             .bind(at)
     }
@@ -254,6 +308,7 @@ where
             .bind(c.key_id.as_deref())
             .bind(c.key_rotated_at)
             .bind(c.rotate_at)
+            .bind(c.notify_at)
             .bind(at)
             .bind(c.id)
             .bind(c.version)

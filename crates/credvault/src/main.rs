@@ -32,9 +32,32 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create or upgrade the database schema, then exit.
     Migrate(DbArgs),
+}
+
+/// Where expiry notifications go and how often they are looked for.
+#[derive(Args, Clone)]
+pub struct NotifyArgs {
+    /// SMTP relay for expiry notification emails: `smtp://[user:pass@]host[:port]` (plain),
+    /// `smtp://…?tls=required` (STARTTLS), `smtps://…` (implicit TLS).
+    #[arg(long, env = "CREDVAULT_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of notification emails; default `credvault@<host name>`.
+    #[arg(long, env = "CREDVAULT_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// Receives a JSON `POST` per expiry notification, signed (`X-Credvault-Signature`) with
+    /// the secret in the environment variable `CREDVAULT_NOTIFY_WEBHOOK_SECRET` when it is set.
+    #[arg(long, env = "CREDVAULT_NOTIFY_WEBHOOK_URL", hide_env_values = true)]
+    pub notify_webhook_url: Option<String>,
+    /// How often to look for expiry notifications that are due (and retries, sooner).
+    #[arg(long, env = "CREDVAULT_NOTIFY_INTERVAL_SECONDS", default_value_t = 60)]
+    pub notify_interval_seconds: u64,
+    /// How long an instance holds a notification it is sending; if it dies meanwhile, another
+    /// sends it once this has passed. A delivery times out at half of it (at most 10 s).
+    #[arg(long, env = "CREDVAULT_NOTIFY_LEASE_SECONDS", default_value_t = 120)]
+    pub notify_lease_seconds: u64,
 }
 
 #[derive(Args, Clone)]
@@ -65,6 +88,8 @@ pub struct ServeArgs {
     /// How often to look for credentials due for scheduled key rotation (and at start).
     #[arg(long, env = "CREDVAULT_ROTATION_CHECK_SECONDS", default_value_t = 30)]
     pub rotation_check_seconds: u64,
+    #[command(flatten, next_help_heading = "Expiry notifications (API.md §7)")]
+    pub notify: NotifyArgs,
     /// Base URL for links in responses (pagination); default http://<listen address>.
     #[arg(long, env = "CREDVAULT_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -139,7 +164,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => startup::serve(args).await,
+            Command::Serve(args) => startup::serve(*args).await,
             Command::Migrate(args) => startup::migrate(args).await,
         }
     });

@@ -11,12 +11,13 @@ use anyhow::{bail, Context, Result};
 use std::time::Duration;
 
 use credvault_api::connections::{self, ConnectionLimits};
+use credvault_api::notify::{Notifier, NotifyConfig};
 use credvault_api::{AppState, Settings};
 use credvault_core::crypto::{generate_api_key, Keyring, MasterKey};
 use credvault_store::{Conflict, NewUser, PgStore, SqliteStore, Store, StoreError};
 use zeroize::Zeroizing;
 
-use crate::{DbArgs, ServeArgs};
+use crate::{DbArgs, NotifyArgs, ServeArgs};
 
 const KEY_CHECK: &str = "master_key_check";
 const DEFAULT_OWNER_EMAIL: &str = "owner@localhost";
@@ -270,6 +271,45 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
+/// The expiry notification channels of `args`; the webhook secret only ever comes from the
+/// environment, so that it never shows in a process list.
+fn notifier(args: &NotifyArgs) -> Result<Notifier> {
+    let config = NotifyConfig {
+        smtp_url: args.smtp_url.clone(),
+        smtp_from: args.smtp_from.clone().unwrap_or_else(default_sender),
+        webhook_url: args.notify_webhook_url.clone(),
+        webhook_secret: std::env::var("CREDVAULT_NOTIFY_WEBHOOK_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty()),
+        lease: Duration::from_secs(args.notify_lease_seconds.max(1)),
+    };
+    let notifier = Notifier::new(&config)?;
+    if let Some(url) = &args.smtp_url {
+        // The host only: the URL may hold the relay's password.
+        let host = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string));
+        tracing::info!(relay = host.as_deref().unwrap_or(""), from = %config.smtp_from, "expiry notifications by email");
+    }
+    if config.webhook_url.is_some() {
+        tracing::info!(
+            signed = config.webhook_secret.is_some(),
+            "expiry notifications by webhook"
+        );
+    }
+    Ok(notifier)
+}
+
+/// `credvault@<host name>`, as mail programs name their sender by default.
+fn default_sender() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty() && !h.contains(char::is_whitespace))
+        .unwrap_or_else(|| "localhost".to_string());
+    format!("credvault@{host}")
+}
+
 pub async fn serve(args: ServeArgs) -> Result<()> {
     let store = open_store(&args.db).await?;
     let master = load_master_key(&args, store.as_ref()).await?;
@@ -295,6 +335,10 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let state = AppState::new(store.clone(), keyring, &settings);
     let every = std::time::Duration::from_secs(args.rotation_check_seconds.max(1));
     let rotations = credvault_api::rotation::start(state.clone(), every);
+    let notifications = notifier(&args.notify)?.start(
+        state.clone(),
+        Duration::from_secs(args.notify.notify_interval_seconds.max(1)),
+    );
     let limits = connection_limits(&args);
     tracing::info!("listening on http://{local}");
     if let Some(path) = &args.address_file {
@@ -308,6 +352,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     )
     .await;
     rotations.abort();
+    notifications.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -13,6 +13,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use credvault_core::model::Channel;
+
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -26,6 +28,7 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
     mints: Mutex<BTreeMap<(String, &'static str), u64>>,
+    notifications: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     /// [hits, misses]
     key_cache: [AtomicU64; 2],
     token_cache: [AtomicU64; 2],
@@ -77,6 +80,17 @@ impl Metrics {
             .or_default() += 1;
     }
 
+    /// A delivery attempt's end, for `credvault_notifications_total{channel,outcome}`:
+    /// `sent`, `error` (to be retried), `gave_up` or `cancelled`.
+    pub fn notification(&self, channel: Channel, outcome: &'static str) {
+        *self
+            .notifications
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry((channel.as_str(), outcome))
+            .or_default() += 1;
+    }
+
     pub fn key_cache(&self, hit: bool) {
         self.key_cache[usize::from(!hit)].fetch_add(1, Ordering::Relaxed);
     }
@@ -118,6 +132,22 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "credvault_mints_total{{algorithm=\"{alg}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        out.push_str(
+            "# HELP credvault_notifications_total Expiry notification deliveries by channel and outcome.\n\
+             # TYPE credvault_notifications_total counter\n",
+        );
+        for ((channel, outcome), n) in self
+            .notifications
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "credvault_notifications_total{{channel=\"{}\",outcome=\"{outcome}\"}} {n}",
+                channel.to_ascii_lowercase()
             );
         }
         for (name, counters) in [("key", &self.key_cache), ("token", &self.token_cache)] {

@@ -140,6 +140,7 @@ mod tests {
             key_id: None,
             key_rotated_at: None,
             rotate_at: None,
+            notify_at: None,
             test_credential_enabled: false,
             version: 1,
             last_used_at: None,

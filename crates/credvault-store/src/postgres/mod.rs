@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Connection};
 
-use credvault_core::model::{Mode, Role};
+use credvault_core::model::{Channel, Mode, Role};
 
 use crate::columns::Columns;
 use crate::queries as q;
@@ -26,7 +26,9 @@ use crate::{
     MintContext, NewCredential, NewFolder, NewUser, Page, PageRequest, Result, Store, StoreError,
     Team, User,
 };
-use crate::{RetiredKey, MAX_RETIRED_KEYS};
+use crate::{
+    DeliveryOutcome, Notification, NotificationPlan, Recipient, RetiredKey, MAX_RETIRED_KEYS,
+};
 
 pub struct PgStore {
     pool: PgPool,
@@ -620,5 +622,177 @@ impl Store for PgStore {
             .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         Ok(credential.into_stored(id, at))
+    }
+
+    async fn get_credential_row(&self, id: i64) -> Result<Option<Credential>> {
+        let row = sqlx::query(q::GET_CREDENTIAL_ROW)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::credential).transpose()
+    }
+
+    async fn due_notifications(&self, now: Millis, limit: i64) -> Result<Vec<Credential>> {
+        let found = sqlx::query(q::DUE_NOTIFICATIONS)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        found.iter().map(rows::credential).collect()
+    }
+
+    async fn notification_recipients(
+        &self,
+        team_id: i64,
+        user_ids: &[i64],
+    ) -> Result<Vec<Recipient>> {
+        let mut found = Vec::new();
+        for slots in rows::recipient_slots(user_ids) {
+            let mut query = sqlx::query(q::NOTIFICATION_RECIPIENTS).bind(team_id);
+            for id in slots {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.pool).await.map_err(db_error)? {
+                found.push(rows::recipient(&row)?);
+            }
+        }
+        Ok(rows::in_given_order(user_ids, found))
+    }
+
+    async fn plan_notifications(&self, plan: &NotificationPlan) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let moved = sqlx::query(q::ADVANCE_NOTIFY_AT)
+            .bind(plan.next_notify_at)
+            .bind(plan.credential_id)
+            .bind(plan.seen_notify_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        // Another planner (or a write of the credential) moved it first: theirs stands.
+        if moved.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(q::SUPERSEDE_NOTIFICATIONS)
+            .bind(plan.credential_id)
+            .bind(plan.expires_at)
+            .bind(plan.threshold_days)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        for message in &plan.messages {
+            sqlx::query(q::INSERT_NOTIFICATION)
+                .bind(plan.credential_id)
+                .bind(plan.expires_at)
+                .bind(plan.threshold_days)
+                .bind(message.channel.as_str())
+                .bind(message.user_id)
+                .bind(message.recipient.as_deref())
+                .bind(message.last_error.as_deref())
+                .bind(plan.due_at)
+                .bind(plan.at)
+                .bind(plan.at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn cancel_notifications(
+        &self,
+        credential_id: i64,
+        keep_expires_at: Option<Millis>,
+        reason: &str,
+    ) -> Result<u64> {
+        let done = sqlx::query(q::CANCEL_NOTIFICATIONS)
+            .bind(credential_id)
+            .bind(keep_expires_at)
+            .bind(reason)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn pending_notifications(
+        &self,
+        channels: &[Channel],
+        now: Millis,
+        limit: i64,
+    ) -> Result<Vec<Notification>> {
+        let (Some(first), Some(last)) = (channels.first(), channels.last()) else {
+            return Ok(Vec::new());
+        };
+        let found = sqlx::query(q::PENDING_NOTIFICATIONS)
+            .bind(now)
+            .bind(first.as_str())
+            .bind(last.as_str())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        found.iter().map(rows::notification).collect()
+    }
+
+    async fn claim_notification(
+        &self,
+        id: i64,
+        now: Millis,
+        until: Millis,
+    ) -> Result<Option<Notification>> {
+        let row = sqlx::query(q::CLAIM_NOTIFICATION)
+            .bind(until)
+            .bind(id)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        row.as_ref().map(rows::notification).transpose()
+    }
+
+    async fn finish_notification(
+        &self,
+        id: i64,
+        until: Millis,
+        outcome: &DeliveryOutcome,
+    ) -> Result<bool> {
+        let done = sqlx::query(q::FINISH_NOTIFICATION)
+            .bind(outcome.status.as_str())
+            .bind(outcome.last_error.as_deref())
+            .bind(outcome.next_attempt_at)
+            .bind(outcome.sent_at)
+            .bind(id)
+            .bind(until)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_notifications(
+        &self,
+        live_id: i64,
+        page: PageRequest,
+    ) -> Result<Page<Notification>> {
+        let found = sqlx::query(q::LIST_NOTIFICATIONS.as_str())
+            .bind(live_id)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let total: i64 = sqlx::query_scalar(q::COUNT_NOTIFICATIONS.as_str())
+            .bind(live_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let items = found
+            .iter()
+            .map(rows::notification)
+            .collect::<Result<_>>()?;
+        Ok(Page { items, total })
     }
 }

@@ -1,7 +1,9 @@
 //! Lists of credentials: what they show, filters, paging.
 
 use credvault_core::model::Role;
-use credvault_store::{Credential, CredentialFilter, Folder, NewCredential, Team, User};
+use credvault_store::{
+    Credential, CredentialFilter, Folder, NewCredential, Team, TestSummary, User,
+};
 
 use crate::helpers::{create, cred, folder, ids, owner_of, page, team, test_cred, user, view, S};
 
@@ -96,11 +98,7 @@ pub async fn listed_credentials_are_their_views(s: &S) {
         );
     }
     let (a, b) = (&all.items[0], &all.items[1]);
-    assert_eq!(
-        a.test_times,
-        Some((x.t.created_at, x.t.updated_at)),
-        "a's test times"
-    );
+    assert_eq!(a.test, Some(TestSummary::of(&x.t)), "a's test times");
     assert_eq!(a.credential.version, 2, "a's version after the attach");
     assert_eq!(b.owner, Some(owner_of(&x.bob)), "b's owner");
     assert_eq!(

@@ -56,6 +56,7 @@ fn edit_of(c: &Credential, bob: &User) -> Credential {
         key_id: Some("rotated kid".into()),
         key_rotated_at: Some(1_900_000_000_000),
         rotate_at: Some(1_950_000_000_000),
+        notify_at: Some(1_940_000_000_000),
         // Columns update_credential does not write: these changes are ignored.
         uid: "changed-uid".into(),
         issuer_id: "changed-issuer".into(),

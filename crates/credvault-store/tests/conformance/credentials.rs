@@ -45,7 +45,7 @@ pub async fn a_full_credential_round_trips(s: &S) {
     let want = CredentialView {
         credential: c,
         owner: Some(owner_of(&ada)),
-        test_times: None,
+        test: None,
     };
     assert_eq!(v, want, "get_credential_view of the full credential");
 }

@@ -95,6 +95,7 @@ pub fn cred(uid: &str, team_id: i64, owner_id: i64, slug: &str) -> NewCredential
         issuer_id: format!("issuer-of-{uid}"),
         key_id: None,
         rotate_at: None,
+        notify_at: None,
     }
 }
 
@@ -135,6 +136,7 @@ pub fn full_cred(uid: &str, team_id: i64, owner_id: i64, folder_id: Option<i64>)
         issuer_id: format!("issuer-of-{uid}"),
         key_id: Some("kid ✓ of the key".to_string()),
         rotate_at: Some(1_900_000_000_000),
+        notify_at: Some(1_897_400_000_123),
     }
 }
 
@@ -163,6 +165,7 @@ pub fn test_cred(uid: &str, live: &Credential) -> NewCredential {
         issuer_id: format!("issuer-of-{uid}"),
         key_id: Some("test kid".to_string()),
         rotate_at: None,
+        notify_at: None,
     }
 }
 
@@ -192,6 +195,7 @@ pub fn inserted(new: &NewCredential, id: i64, at: Millis) -> Credential {
         key_id: new.key_id.clone(),
         key_rotated_at: None,
         rotate_at: new.rotate_at,
+        notify_at: new.notify_at,
         test_credential_enabled: false,
         version: 1,
         last_used_at: None,

@@ -27,6 +27,7 @@ mod credentials;
 mod folders;
 mod meta;
 mod mint;
+mod notifications;
 mod teams;
 mod test_credentials;
 mod users;
@@ -132,6 +133,21 @@ on_backends! {
         at_most_the_newest_retired_keys_stay_published,
         due_rotations_are_the_live_credentials_past_their_time,
         a_missing_key_id_is_found_and_recorded_once,
+    }
+    notifications {
+        due_credentials_are_those_whose_notify_at_has_come,
+        a_plan_adds_its_messages_pending_and_moves_notify_at,
+        a_plan_made_from_a_stale_notify_at_writes_nothing,
+        each_message_exists_once,
+        a_nearer_reminder_cancels_the_pending_earlier_ones,
+        cancelling_keeps_the_current_date_and_what_was_sent,
+        a_cancelled_message_planned_again_is_pending_again,
+        a_claim_excludes_others_until_it_expires,
+        a_failed_attempt_waits_for_its_retry,
+        pending_messages_are_of_the_channels_asked_for,
+        recipients_are_active_editors_of_the_team_in_the_order_given,
+        a_credentials_list_has_its_test_credentials_messages,
+        deleting_a_credential_deletes_its_messages,
     }
     test_credentials {
         an_attached_test_credential_is_stored_as_given,

@@ -1,6 +1,6 @@
 //! Test credentials (attached to a live one) and deletes of credentials.
 
-use credvault_store::{Conflict, Credential, CredentialView, Folder, Team, User};
+use credvault_store::{Conflict, Credential, CredentialView, Folder, Team, TestSummary, User};
 
 use crate::helpers::{
     assert_between, assert_conflict, create, cred, folder, full_cred, inserted, now_ms, owner_of,
@@ -95,7 +95,7 @@ pub async fn attaching_a_test_credential_updates_the_live_one(s: &S) {
             ..x.live.clone()
         },
         owner: Some(owner_of(&x.ada)),
-        test_times: Some((t.created_at, t.updated_at)),
+        test: Some(TestSummary::of(&t)),
     };
     assert_eq!(live_now, want, "the live credential after the attach");
     assert_eq!(
@@ -104,7 +104,7 @@ pub async fn attaching_a_test_credential_updates_the_live_one(s: &S) {
         "a test credential is not a live one"
     );
     assert_eq!(
-        view(s, x.other.id).await.test_times,
+        view(s, x.other.id).await.test,
         None,
         "others have no test times"
     );

@@ -3,6 +3,7 @@
 //! the change (API.md §3, §4.4, §4.5).
 
 use credvault_core::model::{ReadAccess, Role};
+use credvault_store::Credential;
 
 use super::request::{Changes, Common, RECIPIENTS};
 use crate::error::{ApiError, ApiResult};
@@ -63,7 +64,7 @@ async fn check(ctx: &Context<'_>, before: &Common, after: &Common, named: Named)
         ));
     }
     if named.recipients {
-        check_recipients(ctx, &after.recipient_ids).await?;
+        check_recipients(ctx.state, ctx.team_id, &after.recipient_ids).await?;
     }
     Ok(())
 }
@@ -106,20 +107,36 @@ async fn check_sharing(ctx: &Context<'_>, after: &Common) -> ApiResult<()> {
     Ok(())
 }
 
+/// The expiry fields of `body` on a test credential `row`, which has its own date, reminders
+/// and recipients (API.md §7); everything else of a test credential is its live one's.
+pub async fn apply_test_expiry(
+    state: &AppState,
+    body: &Fields,
+    row: &mut Credential,
+) -> ApiResult<()> {
+    let changes = Changes::parse(body)?;
+    if let Some(expires_at) = changes.expires_at {
+        row.expires_at = expires_at;
+    }
+    if let Some(enabled) = changes.expiry_notifications_enabled {
+        row.expiry_notifications_enabled = enabled;
+    }
+    if let Some(ids) = changes.recipient_ids {
+        check_recipients(state, row.team_id, &ids).await?;
+        row.notification_recipient_ids = ids;
+    }
+    Ok(())
+}
+
 /// Notification recipients must be EDITORs or TEAM_ADMINs of the credential's team.
-async fn check_recipients(ctx: &Context<'_>, ids: &[i64]) -> ApiResult<()> {
+async fn check_recipients(state: &AppState, team_id: i64, ids: &[i64]) -> ApiResult<()> {
     for user_id in ids {
-        let role = ctx
-            .state
-            .store
-            .get_membership(ctx.team_id, *user_id)
-            .await?;
+        let role = state.store.get_membership(team_id, *user_id).await?;
         if role.is_none_or(|r| r < Role::Editor) {
             return Err(ApiError::invalid(
                 RECIPIENTS,
                 format!(
-                    "{RECIPIENTS} lists user {user_id}, who is not an EDITOR or TEAM_ADMIN of team {}",
-                    ctx.team_id
+                    "{RECIPIENTS} lists user {user_id}, who is not an EDITOR or TEAM_ADMIN of team {team_id}"
                 ),
             ));
         }

@@ -11,7 +11,7 @@ use credvault_core::timefmt::now_millis;
 use credvault_store::{Conflict, CredentialView, JsonText, NewCredential, Owner};
 use serde_json::value::RawValue;
 
-use super::checks::{apply_common, Context};
+use super::checks::{apply_common, apply_test_expiry, Context};
 use super::mode::{apply_mode, parse_mode, ModeData};
 use super::render::render;
 use super::request::{self, Common};
@@ -19,6 +19,7 @@ use super::{render_by_id, slug_taken, writes};
 use crate::error::{ApiError, ApiResult, ResultExt};
 use crate::extract::auth::{require_role, Caller};
 use crate::extract::body::{missing, Fields, JsonBody};
+use crate::notify::first_look;
 use crate::{secrets, AppState};
 
 type Created = (StatusCode, Json<Box<RawValue>>);
@@ -64,7 +65,7 @@ pub async fn create(
             last_name: caller.user.last_name.clone(),
             email: caller.user.email.clone(),
         }),
-        test_times: None,
+        test: None,
     };
     Ok((StatusCode::CREATED, Json(render(&view, &state.public_url))))
 }
@@ -79,6 +80,7 @@ fn live_row(
     data: ModeData,
 ) -> ApiResult<NewCredential> {
     let rotate_at = data.rotate_at(now_millis());
+    let notify_at = first_look(common.expires_at, common.expiry_notifications_enabled);
     let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
     let uid = generate_uid();
     let sealed = secrets::seal(state, team_id, &uid, &secret);
@@ -104,6 +106,7 @@ fn live_row(
         // Public, so as unguessable as the uid: 128 random bits.
         issuer_id: generate_uid(),
         rotate_at,
+        notify_at,
         key_id: data.key_id,
     })
 }
@@ -137,10 +140,14 @@ async fn attach_test_credential(
         live.name.clone()
     };
     let metadata = request::metadata(body)?;
-    let expires_at = request::expires_at(body)?;
     let data = apply_mode(state, mode, body, None).await?;
     let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
     let uid = generate_uid();
+    // Its own date, reminders and recipients, checked as an update of them would be.
+    let mut expiry = live.clone();
+    (expiry.expires_at, expiry.expiry_notifications_enabled) = (None, false);
+    expiry.notification_recipient_ids.clear();
+    apply_test_expiry(state, body, &mut expiry).await?;
     let new = NewCredential {
         secret: secrets::seal(state, live.team_id, &uid, &secret),
         uid,
@@ -156,9 +163,10 @@ async fn attach_test_credential(
         metadata: JsonText::of(&metadata),
         allowed_hosts: live.allowed_hosts.clone(),
         owner_id: caller.user.id,
-        expires_at,
-        expiry_notifications_enabled: false,
-        notification_recipient_ids: Vec::new(),
+        expires_at: expiry.expires_at,
+        expiry_notifications_enabled: expiry.expiry_notifications_enabled,
+        notify_at: first_look(expiry.expires_at, expiry.expiry_notifications_enabled),
+        notification_recipient_ids: expiry.notification_recipient_ids,
         config: JsonText::of(&data.config),
         issuer_id: generate_uid(),
         key_id: data.key_id,

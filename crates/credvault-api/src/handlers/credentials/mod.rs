@@ -19,6 +19,7 @@ use crate::{path_id, AppState};
 mod checks;
 mod create;
 mod mode;
+pub mod notifications;
 mod render;
 mod request;
 mod rotate;

@@ -33,9 +33,12 @@ pub fn render(view: &CredentialView, public_url: &str) -> Box<RawValue> {
         "allowed_hosts": c.allowed_hosts,
         "restriction_type": if c.allowed_hosts.is_empty() { "UNRESTRICTED" } else { "RESTRICTED" },
         "test_credential_enabled": c.test_credential_enabled,
-        "test_credential": view.test_times.map(|(created, updated)| json!({
-            "created_at": format_millis(created),
-            "updated_at": format_millis(updated),
+        "test_credential": view.test.as_ref().map(|t| json!({
+            "created_at": format_millis(t.created_at),
+            "updated_at": format_millis(t.updated_at),
+            "expires_at": t.expires_at.map(format_millis),
+            "expiry_notifications_enabled": t.expiry_notifications_enabled,
+            "credential_notification_recipient_user_ids": t.notification_recipient_ids,
         })),
         "owner": view.owner.as_ref().map(|o| json!({
             "user_id": o.id,

@@ -10,7 +10,7 @@ use credvault_core::timefmt::now_millis;
 use credvault_store::{Conflict, Credential, JsonText};
 use serde_json::value::RawValue;
 
-use super::checks::{apply_common, Context};
+use super::checks::{apply_common, apply_test_expiry, Context};
 use super::mode::{apply_mode, parse_mode};
 use super::request::{self, Common};
 use super::{render_by_id, slug_taken, writes};
@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult, ResultExt};
 use crate::extract::auth::{require_role, Caller};
 use crate::extract::body::{Fields, JsonBody};
 use crate::mint::keys::{prepared_key, retiring};
-use crate::{path_id, secrets, AppState};
+use crate::{notify, path_id, secrets, AppState};
 
 pub async fn update(
     State(state): State<AppState>,
@@ -104,8 +104,14 @@ impl Update<'_> {
         if self.body.has("metadata") {
             next.metadata = JsonText::of(&request::metadata(self.body)?);
         }
+        apply_test_expiry(self.state, self.body, &mut next).await?;
+        notify::schedule(Some(&test), &mut next);
         self.apply_mode_to(&mut next, &test).await?;
-        Ok(self.state.store.update_credential(&next).await?.map(drop))
+        let Some(written) = self.state.store.update_credential(&next).await? else {
+            return Ok(None);
+        };
+        notify::cancel_stale(self.state, &test, &written).await?;
+        Ok(Some(()))
     }
 
     /// Writes the common and mode fields (unless `is_test`) and `test_credential_enabled` to
@@ -129,6 +135,7 @@ impl Update<'_> {
             apply_common(&ctx, &before, self.body)
                 .await?
                 .write_to(&mut next);
+            notify::schedule(Some(&live), &mut next);
             new_key = self.apply_mode_to(&mut next, &live).await?;
         }
         if let Some(enabled) = self.enable_test {
@@ -149,7 +156,11 @@ impl Update<'_> {
         let written = written.on_conflict(Conflict::CredentialSlug, || {
             slug_taken(&next.slug, live.team_id)
         })?;
-        Ok(written.map(drop))
+        let Some(written) = written else {
+            return Ok(None);
+        };
+        notify::cancel_stale(self.state, &live, &written).await?;
+        Ok(Some(()))
     }
 
     /// The mode's fields of the request on `next`, computed from `stored`; true when they
