@@ -141,8 +141,9 @@ mod tests {
 
     const SECOND: Duration = Duration::from_secs(1);
 
-    #[test]
-    fn smtp_urls_of_every_documented_form_are_accepted() {
+    // The relay's connection pool runs on the Tokio runtime.
+    #[tokio::test]
+    async fn smtp_urls_of_every_documented_form_are_accepted() {
         for url in [
             "smtp://relay.example.com",
             "smtp://user:p%40ss@relay.example.com:2525",
@@ -157,8 +158,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_bad_smtp_url_is_refused_without_repeating_it() {
+    // The relay's connection pool runs on the Tokio runtime.
+    #[tokio::test]
+    async fn a_bad_smtp_url_is_refused_without_repeating_it() {
         for url in [
             "http://relay",
             "smtp://",
@@ -173,16 +175,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_sender_must_be_an_address() {
+    // The relay's connection pool runs on the Tokio runtime.
+    #[tokio::test]
+    async fn the_sender_must_be_an_address() {
         let error = Mailer::new("smtp://relay", "not an address", SECOND)
             .err()
             .unwrap();
         assert!(matches!(error, ConfigError::SmtpFrom(_)));
     }
 
-    #[test]
-    fn the_password_is_masked_in_errors_encoded_or_not() {
+    // The relay's connection pool runs on the Tokio runtime.
+    #[tokio::test]
+    async fn the_password_is_masked_in_errors_encoded_or_not() {
         let mailer = Mailer::new("smtp://u:p%40ss@relay", "a@b.c", SECOND).unwrap();
         assert_eq!(mailer.password.as_deref(), Some("p@ss"));
         assert_eq!(scrub("auth p@ss refused", Some("p@ss")), "auth *** refused");
