@@ -17,9 +17,9 @@ use tower::ServiceExt;
 
 use super::server::OWNER_KEY;
 
-/// The router over a fresh store in `dir` (or the PostgreSQL `database`), with the tenant
-/// owner bootstrapped as the binary does it.
-pub async fn router(dir: &Path, database: Option<&str>) -> axum::Router {
+/// The state of a server over a fresh store in `dir` (or the PostgreSQL `database`), with the
+/// tenant owner bootstrapped as the binary does it.
+pub async fn state(dir: &Path, database: Option<&str>) -> AppState {
     let store: Arc<dyn Store> = match database {
         Some(url) => Arc::new(PgStore::open(url, 5).await.expect("PostgreSQL store")),
         None => Arc::new(
@@ -50,7 +50,7 @@ pub async fn router(dir: &Path, database: Option<&str>) -> axum::Router {
         key_cache_size: 10_000,
         cache_bytes: 128 * 1024 * 1024,
     };
-    credvault_api::router(AppState::new(store, keyring, &settings))
+    AppState::new(store, keyring, &settings)
 }
 
 /// One request through the router, answered as [`super::server::Server::call`] answers.

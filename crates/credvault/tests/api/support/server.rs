@@ -91,6 +91,9 @@ pub struct Server {
     child: Option<Child>,
     /// Some for an in-process server: requests go straight to the router.
     router: Option<axum::Router>,
+    /// Some for an in-process server: what its router serves, for driving its background
+    /// work (the notification scheduler) with a time of the test's choosing.
+    state: Option<credvault_api::AppState>,
     logs: Arc<Mutex<String>>,
     log_readers: Vec<JoinHandle<()>>,
     http: reqwest::Client,
@@ -175,6 +178,7 @@ impl Server {
             _address_dir: Some(address_dir),
             child: Some(child),
             router: None,
+            state: None,
             logs,
             log_readers,
             http: reqwest::Client::new(),
@@ -255,7 +259,8 @@ impl Server {
     pub async fn in_process() -> Server {
         let tmp = TempDir::new().unwrap();
         let database = on_postgres().then(|| postgres_database_for(tmp.path()));
-        let router = in_process::router(tmp.path(), database.as_deref()).await;
+        let state = in_process::state(tmp.path(), database.as_deref()).await;
+        let router = credvault_api::router(state.clone());
         Server {
             base: "http://in-process".into(),
             data_dir: tmp.path().to_path_buf(),
@@ -263,10 +268,18 @@ impl Server {
             _address_dir: None,
             child: None,
             router: Some(router),
+            state: Some(state),
             logs: Arc::default(),
             log_readers: Vec::new(),
             http: reqwest::Client::new(),
         }
+    }
+
+    /// The state of an in-process server.
+    pub fn app_state(&self) -> &credvault_api::AppState {
+        self.state
+            .as_ref()
+            .expect("only an in-process server has its state here")
     }
 
     /// Runs `sql` on this server's database behind its back (psql, or Python's sqlite3 on the
