@@ -37,5 +37,6 @@ mod rules;
 mod scale;
 mod scheduled_rotation;
 mod secrets;
+mod sinks;
 mod sockets;
 mod tenant;

@@ -1,11 +1,10 @@
 //! The OpenAPI document: it is served, names this server, is valid OpenAPI 3.1, and real
 //! responses of the main routes (successes and errors) match the schemas it gives for them.
 //! The checking is done by `tests/openapi_check.py` with openapi-spec-validator and jsonschema,
-//! in a virtualenv kept in `target/openapi-venv`.
+//! in the tests' virtualenv ([`test_python`]).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -78,51 +77,6 @@ fn run(cmd: &mut Command) -> std::process::Output {
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
-/// A Python with openapi-spec-validator and jsonschema: a virtualenv in the workspace's
-/// `target/`, created and filled from PyPI the first time (once, for all tests of the run).
-fn checker_python() -> PathBuf {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(make_checker_python).clone()
-}
-
-fn make_checker_python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/openapi-venv");
-    let python = venv.join("bin/python");
-    let ready = |python: &Path| {
-        python.exists()
-            && Command::new(python)
-                .args(["-c", "import openapi_spec_validator, jsonschema"])
-                .output()
-                .is_ok_and(|out| out.status.success())
-    };
-    if ready(&python) {
-        return python;
-    }
-    let out = run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-    assert!(
-        out.status.success(),
-        "python3 -m venv {}: {}",
-        venv.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = run(Command::new(&python).args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "openapi-spec-validator",
-        "jsonschema",
-    ]));
-    assert!(
-        out.status.success(),
-        "pip install openapi-spec-validator jsonschema: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(ready(&python), "{} lacks the packages", python.display());
-    python
-}
-
 /// Runs `tests/openapi_check.py` on the document and the samples: the document must be valid
 /// OpenAPI 3.1 and every sample must match it.
 fn check_with_document(doc: &Value, samples: &[Value]) {
@@ -132,7 +86,7 @@ fn check_with_document(doc: &Value, samples: &[Value]) {
     std::fs::write(&doc_path, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
     std::fs::write(&samples_path, serde_json::to_vec_pretty(samples).unwrap()).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/openapi_check.py");
-    let out = run(Command::new(checker_python())
+    let out = run(Command::new(test_python())
         .arg(&script)
         .arg(&doc_path)
         .arg(&samples_path));
