@@ -322,7 +322,7 @@ pub struct DeliveryOutcome {
 }
 
 /// A user who may receive a credential's notifications: active, and EDITOR or TEAM_ADMIN of
-/// its team.
+/// its team or a tenant admin.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recipient {
     pub user_id: i64,

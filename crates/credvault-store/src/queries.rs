@@ -148,11 +148,12 @@ pub const GET_CREDENTIAL_ROW: &str = "SELECT * FROM credentials WHERE id = $1";
 pub const DUE_NOTIFICATIONS: &str = "SELECT * FROM credentials \
      WHERE notify_at <= $1 ORDER BY notify_at LIMIT $2";
 /// Of up to five users (`$2`..`$6`; unused slots are 0, which no user has), those active and
-/// EDITOR or TEAM_ADMIN of team `$1`.
+/// EDITOR or TEAM_ADMIN of team `$1`, or tenant admins (who may manage every team's
+/// credentials, so that an admin who owns a credential in a team they are not in hears of it).
 pub const NOTIFICATION_RECIPIENTS: &str = "SELECT u.id, u.email FROM users u \
-     JOIN memberships m ON m.user_id = u.id AND m.team_id = $1 \
-     WHERE u.is_active AND m.role IN ('EDITOR', 'TEAM_ADMIN') \
-     AND u.id IN ($2, $3, $4, $5, $6)";
+     WHERE u.is_active AND u.id IN ($2, $3, $4, $5, $6) AND (u.admin OR EXISTS \
+     (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.team_id = $1 \
+     AND m.role IN ('EDITOR', 'TEAM_ADMIN')))";
 pub const RECIPIENT_SLOTS: usize = 5;
 /// Moves `notify_at` on, if no other planner or write has moved it since it was read.
 pub const ADVANCE_NOTIFY_AT: &str =

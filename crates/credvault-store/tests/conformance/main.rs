@@ -145,7 +145,7 @@ on_backends! {
         a_claim_excludes_others_until_it_expires,
         a_failed_attempt_waits_for_its_retry,
         pending_messages_are_of_the_channels_asked_for,
-        recipients_are_active_editors_of_the_team_in_the_order_given,
+        recipients_are_active_editors_of_the_team_or_admins_in_the_order_given,
         a_credentials_list_has_its_test_credentials_messages,
         deleting_a_credential_deletes_its_messages,
     }

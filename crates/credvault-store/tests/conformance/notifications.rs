@@ -312,7 +312,7 @@ pub async fn pending_messages_are_of_the_channels_asked_for(s: &S) {
     );
 }
 
-pub async fn recipients_are_active_editors_of_the_team_in_the_order_given(s: &S) {
+pub async fn recipients_are_active_editors_of_the_team_or_admins_in_the_order_given(s: &S) {
     let x = fixture(s).await;
     let viewer = user(s, "vic@example.com", false).await;
     let gone = user(s, "gone@example.com", false).await;

@@ -31,6 +31,7 @@ mod lifecycle_crud;
 mod limits;
 mod matrix;
 mod mint;
+mod notifications;
 mod openapi;
 mod rotation;
 mod rules;
