@@ -283,6 +283,7 @@ pub struct Notification {
     /// Until when a sender holds it; 0 when nobody does.
     pub claimed_until: Millis,
     pub sent_at: Option<Millis>,
+    /// When it was planned (or planned again after a cancellation): its retry window starts.
     pub created_at: Millis,
 }
 

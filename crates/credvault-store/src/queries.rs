@@ -162,14 +162,16 @@ pub const ADVANCE_NOTIFY_AT: &str =
 pub const SUPERSEDE_NOTIFICATIONS: &str = "UPDATE notifications \
      SET status = 'CANCELLED', last_error = 'superseded by a nearer reminder' \
      WHERE credential_id = $1 AND expires_at = $2 AND threshold_days > $3 AND status = 'PENDING'";
-/// Adds a message once (the unique key); one cancelled before is pending again.
+/// Adds a message once (the unique key); one cancelled before is pending again, its retry
+/// window starting over.
 pub const INSERT_NOTIFICATION: &str = "INSERT INTO notifications \
      (credential_id, expires_at, threshold_days, channel, user_id, recipient, status, \
      last_error, due_at, next_attempt_at, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', $7, $8, $9, $10) \
      ON CONFLICT (credential_id, expires_at, threshold_days, channel, user_id) \
      DO UPDATE SET status = 'PENDING', last_error = excluded.last_error, \
-     next_attempt_at = excluded.next_attempt_at WHERE notifications.status = 'CANCELLED'";
+     next_attempt_at = excluded.next_attempt_at, created_at = excluded.created_at \
+     WHERE notifications.status = 'CANCELLED'";
 /// `$2` NULL cancels every pending message of the credential.
 pub const CANCEL_NOTIFICATIONS: &str = "UPDATE notifications \
      SET status = 'CANCELLED', last_error = $3 \

@@ -203,13 +203,15 @@ pub async fn a_cancelled_message_planned_again_is_pending_again(s: &S) {
     s.cancel_notifications(x.c.id, None, "turned off")
         .await
         .unwrap();
-    let again = plan(&x.c, EXPIRES - DAY, 7, vec![email(&x.ada)]);
+    let mut again = plan(&x.c, EXPIRES - DAY, 7, vec![email(&x.ada)]);
+    again.at = 8_000;
     assert!(planned(s, again.clone()).await);
     let found = listed(s, &x.c).await;
     assert_eq!(
         (found.len(), found[0].status, found[0].last_error.as_deref()),
         (1, NotificationStatus::Pending, None)
     );
+    assert_eq!(found[0].created_at, 8_000, "its retry window starts over");
 }
 
 pub async fn a_claim_excludes_others_until_it_expires(s: &S) {

@@ -120,6 +120,7 @@ const FOLDERS: &str = "/api/v1/folders";
 const ONE: &str = "/api/v1/user_credentials/{id}";
 const TOKEN: &str = "/api/v1/user_credentials/{id}/token";
 const JWKS: &str = "/api/v1/user_credentials/{id}/jwks";
+const NOTIFICATIONS: &str = "/api/v1/user_credentials/{id}/notifications";
 
 /// Blue Team with Ada (its EDITOR) and a VIEWER; Red Team, of which Ada is no member.
 struct Fixture {
@@ -461,5 +462,41 @@ async fn credential_delete_responses_match_the_document() {
         (DELETE, ONE, cred_path(text_id), a, None, 404),
     ])
     .await;
+    s.check().await;
+}
+
+#[tokio::test]
+async fn notification_and_test_expiry_responses_match_the_document() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let env = [("CREDVAULT_NOTIFY_INTERVAL_SECONDS", "1")];
+    let server = Server::start_in(dir.path(), &env).unwrap();
+    let w = World::new(&server, "Blue Team", &[Role::Editor, Role::Viewer]).await;
+    let mut s = Samples::new(&server);
+    let (a, v) = (Some(w.editor_key()), Some(w.viewer_key()));
+    let mut text = text_body(w.team_id, "Webhook secret", "s3cr3t");
+    text["expires_at"] = json!("2000-01-01T00:00:00Z");
+    text["expiry_notifications_enabled"] = json!(true);
+    let created = s
+        .call(POST, CREDENTIALS, CREDENTIALS, a, Some(text), 201)
+        .await;
+    let id = id_of(&created);
+    let mut attach = text_body(w.team_id, "Webhook secret", "test-s3cr3t");
+    attach["live_credential_id"] = json!(id);
+    attach["expires_at"] = json!("2000-01-02T00:00:00Z");
+    attach["expiry_notifications_enabled"] = json!(true);
+    attach["credential_notification_recipient_user_ids"] = json!([w.editor_id()]);
+    s.call(POST, CREDENTIALS, CREDENTIALS, a, Some(attach), 201)
+        .await;
+    // No channel is configured: both reminders are recorded, pending.
+    crate::notifications::notifications_until(&server, id, "two reminders", |f| f.len() == 2).await;
+    let path = format!("{}/notifications", cred_path(id));
+    #[rustfmt::skip]
+    s.run(vec![
+        (GET, NOTIFICATIONS, path.clone(), v, None, 200),
+        (GET, NOTIFICATIONS, format!("{path}?per_page=1&page=2"), a, None, 200),
+        (GET, NOTIFICATIONS, format!("{path}?page=0"), a, None, 422),
+        (GET, NOTIFICATIONS, format!("{}/notifications", cred_path(999_999)), a, None, 404),
+        (GET, ONE, cred_path(id), v, None, 200),
+    ]).await;
     s.check().await;
 }

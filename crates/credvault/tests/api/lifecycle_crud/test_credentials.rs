@@ -70,8 +70,15 @@ async fn an_attach_answers_with_the_live_credential_now_with_its_test_credential
     let test = attached["test_credential"]
         .as_object()
         .unwrap_or_else(|| panic!("{attached}"));
-    assert_eq!(test.len(), 2, "{attached}");
+    assert_eq!(test.len(), 5, "{attached}");
     assert!(is_timestamp(&test["created_at"]) && is_timestamp(&test["updated_at"]));
+    // Its own expiry settings (API.md §7), none given in the attach.
+    assert_eq!(test["expires_at"], json!(null));
+    assert_eq!(test["expiry_notifications_enabled"], false);
+    assert_eq!(
+        test["credential_notification_recipient_user_ids"],
+        json!([])
+    );
     // The live credential's own settings are its own.
     for field in [
         "name",

@@ -146,7 +146,7 @@ async fn one_date_gets_thirty_seven_one_day_and_expired_notices_in_turn_each_onc
     let notifier = Notifier::new(&NotifyConfig {
         smtp_url: Some(sink.url()),
         smtp_from: SENDER.into(),
-        lease: Duration::from_secs(60),
+        lease: Duration::from_mins(1),
         ..NotifyConfig::default()
     })
     .unwrap();
