@@ -530,12 +530,14 @@ pub trait Store: Send + Sync + 'static {
         team_id: i64,
         user_ids: &[i64],
     ) -> Result<Vec<Recipient>>;
-    /// In one transaction: moves the credential's `notify_at` on (unless it is no longer
-    /// `seen_notify_at`: then nothing is written and the answer is false), cancels the pending
-    /// messages of earlier reminders of the same `expires_at`, and adds the plan's messages.
-    /// A message that exists already is left as it is, unless it was cancelled: then it is
-    /// pending again.
-    async fn plan_notifications(&self, plan: &NotificationPlan) -> Result<bool>;
+    /// Writes the plans in one transaction (in credential id order, so that instances planning
+    /// the same credentials at once lock them in the same order). For each: moves the
+    /// credential's `notify_at` on, unless it is no longer `seen_notify_at` (then that plan
+    /// writes nothing: another planner or a write of the credential came first); cancels the
+    /// pending messages of earlier reminders of the same `expires_at`; adds the plan's
+    /// messages. A message that exists already is left as it is, unless it was cancelled: then
+    /// it is pending again. Returns the credentials whose plan was written.
+    async fn plan_notifications(&self, plans: &[NotificationPlan]) -> Result<Vec<i64>>;
     /// Cancels the credential's pending messages, except those for `keep_expires_at`;
     /// `reason` becomes their `last_error`. Returns how many.
     async fn cancel_notifications(

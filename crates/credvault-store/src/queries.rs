@@ -157,7 +157,7 @@ pub const NOTIFICATION_RECIPIENTS: &str = "SELECT u.id, u.email FROM users u \
 pub const RECIPIENT_SLOTS: usize = 5;
 /// Moves `notify_at` on, if no other planner or write has moved it since it was read.
 pub const ADVANCE_NOTIFY_AT: &str =
-    "UPDATE credentials SET notify_at = $1 WHERE id = $2 AND notify_at = $3";
+    "UPDATE credentials SET notify_at = $1 WHERE id = $2 AND notify_at = $3 RETURNING id";
 /// A nearer reminder replaces the earlier ones of the same date that are still pending.
 pub const SUPERSEDE_NOTIFICATIONS: &str = "UPDATE notifications \
      SET status = 'CANCELLED', last_error = 'superseded by a nearer reminder' \

@@ -7,9 +7,11 @@ use sqlx::query::Query;
 use sqlx::{Database, Encode, Type};
 
 use crate::columns::Columns;
+use crate::queries as q;
 use crate::{
     Conflict, Credential, CredentialView, Folder, Membership, Millis, MintContext, NewCredential,
-    Notification, Owner, Recipient, Result, RetiredKey, StoreError, Team, TestSummary, User,
+    Notification, NotificationPlan, Owner, Recipient, Result, RetiredKey, StoreError, Team,
+    TestSummary, User,
 };
 
 pub(crate) fn now() -> Millis {
@@ -228,6 +230,61 @@ pub(crate) fn in_given_order(user_ids: &[i64], mut found: Vec<Recipient>) -> Vec
     found.sort_by_key(|r| user_ids.iter().position(|id| *id == r.user_id));
     found.dedup_by_key(|r| r.user_id);
     found
+}
+
+/// The plans sorted by credential id: the order every planner locks credentials in.
+pub(crate) fn in_lock_order(plans: &[NotificationPlan]) -> Vec<&NotificationPlan> {
+    let mut ordered: Vec<&NotificationPlan> = plans.iter().collect();
+    ordered.sort_by_key(|p| p.credential_id);
+    ordered
+}
+
+/// One plan of [`crate::Store::plan_notifications`], on the caller's transaction; false when
+/// the credential's `notify_at` was no longer the one the planner read.
+pub(crate) async fn write_plan<DB>(
+    conn: &mut DB::Connection,
+    plan: &NotificationPlan,
+) -> sqlx::Result<bool>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'t> &'t str: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
+    for<'t> Option<&'t str>: Encode<'t, DB> + Type<DB>,
+{
+    let moved = sqlx::query::<DB>(q::ADVANCE_NOTIFY_AT)
+        .bind(plan.next_notify_at)
+        .bind(plan.credential_id)
+        .bind(plan.seen_notify_at)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if moved.is_none() {
+        return Ok(false);
+    }
+    sqlx::query::<DB>(q::SUPERSEDE_NOTIFICATIONS)
+        .bind(plan.credential_id)
+        .bind(plan.expires_at)
+        .bind(plan.threshold_days)
+        .execute(&mut *conn)
+        .await?;
+    for message in &plan.messages {
+        sqlx::query::<DB>(q::INSERT_NOTIFICATION)
+            .bind(plan.credential_id)
+            .bind(plan.expires_at)
+            .bind(plan.threshold_days)
+            .bind(message.channel.as_str())
+            .bind(message.user_id)
+            .bind(message.recipient.as_deref())
+            .bind(message.last_error.as_deref())
+            .bind(plan.due_at)
+            .bind(plan.at)
+            .bind(plan.at)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(true)
 }
 
 /// A row of [`crate::queries::FIND_API_KEY`]: the key's hash and its user.

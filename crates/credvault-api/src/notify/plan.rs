@@ -1,16 +1,19 @@
 //! Planning: turns credentials whose `notify_at` has come into outbox rows for their nearest
-//! due reminder, and moves `notify_at` to the next one.
+//! due reminder, and moves `notify_at` to the next one. A batch of due credentials is written
+//! in one transaction, and recipients are looked up once per team and list within a tick.
+
+use std::collections::HashMap;
 
 use credvault_core::expiry::{due_at, nearest_passed, next_after, sequence_start, THRESHOLD_DAYS};
 use credvault_core::model::Channel;
 use credvault_core::timefmt::Millis;
-use credvault_store::{Credential, NewNotification, NotificationPlan};
+use credvault_store::{Credential, NewNotification, NotificationPlan, Recipient};
 
 use super::{wanted_recipients, Notifier};
 use crate::error::ApiResult;
 use crate::AppState;
 
-/// Due credentials read per query.
+/// Due credentials read, and planned in one transaction, at a time.
 const BATCH: i64 = 500;
 /// At most this many batches per tick, so that a tick ends even if plans keep losing races;
 /// what is left waits for the next tick.
@@ -20,16 +23,32 @@ const MAX_BATCHES: usize = 100;
 const NO_CHANNEL: &str =
     "not sent: this server has no mail relay (--smtp-url) or webhook (--notify-webhook-url)";
 
+/// Who may receive notifications of a team's credentials, by (team, wanted users), as looked
+/// up during one tick.
+type RecipientCache = HashMap<(i64, Vec<i64>), Vec<Recipient>>;
+
 /// Plans every credential due at `now`; returns how many got a reminder.
 pub(super) async fn plan_due(n: &Notifier, state: &AppState, now: Millis) -> ApiResult<usize> {
     let mut planned = 0;
+    let mut recipients = RecipientCache::new();
     for _ in 0..MAX_BATCHES {
         let due = state.store.due_notifications(now, BATCH).await?;
-        for credential in &due {
-            if plan_one(n, state, credential, now).await? {
-                planned += 1;
+        if due.is_empty() {
+            break;
+        }
+        let mut plans = Vec::with_capacity(due.len());
+        for c in &due {
+            if let Some(plan) = plan_one(n, state, c, now, &mut recipients).await? {
+                plans.push(plan);
             }
         }
+        let written = state.store.plan_notifications(&plans).await?;
+        // Plans that only move `notify_at` are not reminders.
+        planned += plans
+            .iter()
+            .filter(|p| p.threshold_days <= THRESHOLD_DAYS[0])
+            .filter(|p| written.contains(&p.credential_id))
+            .count();
         if due.len() < usize::try_from(BATCH).unwrap_or(usize::MAX) {
             break;
         }
@@ -37,40 +56,37 @@ pub(super) async fn plan_due(n: &Notifier, state: &AppState, now: Millis) -> Api
     Ok(planned)
 }
 
-/// Plans one credential's nearest due reminder; false when there was none to plan (or
-/// another instance planned it first).
-async fn plan_one(n: &Notifier, state: &AppState, c: &Credential, now: Millis) -> ApiResult<bool> {
+/// The plan for one due credential: its nearest due reminder, or (for a row that should not
+/// be looked at now) only a new `notify_at`.
+async fn plan_one(
+    n: &Notifier,
+    state: &AppState,
+    c: &Credential,
+    now: Millis,
+    recipients: &mut RecipientCache,
+) -> ApiResult<Option<NotificationPlan>> {
     let Some(seen) = c.notify_at else {
-        return Ok(false);
+        return Ok(None);
     };
     let Some(expires_at) = c.expires_at.filter(|_| c.expiry_notifications_enabled) else {
         // A row that should not be looked at: stop looking.
-        state
-            .store
-            .plan_notifications(&reschedule(c, seen, None, now))
-            .await?;
-        return Ok(false);
+        return Ok(Some(reschedule(c, seen, None, now)));
     };
     let Some(threshold_days) = nearest_passed(expires_at, now) else {
         // Looked at too early (the clock moved back): look again when the first is due.
         let next = Some(sequence_start(expires_at));
-        state
-            .store
-            .plan_notifications(&reschedule(c, seen, next, now))
-            .await?;
-        return Ok(false);
+        return Ok(Some(reschedule(c, seen, next, now)));
     };
-    let plan = NotificationPlan {
+    Ok(Some(NotificationPlan {
         credential_id: c.id,
         seen_notify_at: seen,
         next_notify_at: next_after(expires_at, threshold_days),
         expires_at,
         threshold_days,
         due_at: due_at(expires_at, threshold_days),
-        messages: messages(n, state, c).await?,
+        messages: messages(n, state, c, recipients).await?,
         at: now,
-    };
-    Ok(state.store.plan_notifications(&plan).await?)
+    }))
 }
 
 /// A plan that only moves `notify_at`.
@@ -94,19 +110,21 @@ async fn messages(
     n: &Notifier,
     state: &AppState,
     c: &Credential,
+    cache: &mut RecipientCache,
 ) -> ApiResult<Vec<NewNotification>> {
     let channels = n.channels();
     let mut messages = Vec::new();
     if channels.is_empty() || channels.contains(&Channel::Email) {
-        let recipients = state
-            .store
-            .notification_recipients(c.team_id, &wanted_recipients(c))
-            .await?;
+        let key = (c.team_id, wanted_recipients(c));
+        if !cache.contains_key(&key) {
+            let found = state.store.notification_recipients(key.0, &key.1).await?;
+            cache.insert(key.clone(), found);
+        }
         let last_error = channels.is_empty().then(|| NO_CHANNEL.to_string());
-        messages.extend(recipients.into_iter().map(|r| NewNotification {
+        messages.extend(cache[&key].iter().map(|r| NewNotification {
             channel: Channel::Email,
             user_id: r.user_id,
-            recipient: Some(r.email),
+            recipient: Some(r.email.clone()),
             last_error: last_error.clone(),
         }));
     }

@@ -661,44 +661,19 @@ impl Store for PgStore {
         Ok(rows::in_given_order(user_ids, found))
     }
 
-    async fn plan_notifications(&self, plan: &NotificationPlan) -> Result<bool> {
+    async fn plan_notifications(&self, plans: &[NotificationPlan]) -> Result<Vec<i64>> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        let moved = sqlx::query(q::ADVANCE_NOTIFY_AT)
-            .bind(plan.next_notify_at)
-            .bind(plan.credential_id)
-            .bind(plan.seen_notify_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        // Another planner (or a write of the credential) moved it first: theirs stands.
-        if moved.rows_affected() == 0 {
-            return Ok(false);
-        }
-        sqlx::query(q::SUPERSEDE_NOTIFICATIONS)
-            .bind(plan.credential_id)
-            .bind(plan.expires_at)
-            .bind(plan.threshold_days)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        for message in &plan.messages {
-            sqlx::query(q::INSERT_NOTIFICATION)
-                .bind(plan.credential_id)
-                .bind(plan.expires_at)
-                .bind(plan.threshold_days)
-                .bind(message.channel.as_str())
-                .bind(message.user_id)
-                .bind(message.recipient.as_deref())
-                .bind(message.last_error.as_deref())
-                .bind(plan.due_at)
-                .bind(plan.at)
-                .bind(plan.at)
-                .execute(&mut *tx)
+        let mut written = Vec::new();
+        for plan in rows::in_lock_order(plans) {
+            if rows::write_plan::<sqlx::Postgres>(&mut tx, plan)
                 .await
-                .map_err(db_error)?;
+                .map_err(db_error)?
+            {
+                written.push(plan.credential_id);
+            }
         }
         tx.commit().await.map_err(db_error)?;
-        Ok(true)
+        Ok(written)
     }
 
     async fn cancel_notifications(

@@ -138,6 +138,7 @@ on_backends! {
         due_credentials_are_those_whose_notify_at_has_come,
         a_plan_adds_its_messages_pending_and_moves_notify_at,
         a_plan_made_from_a_stale_notify_at_writes_nothing,
+        plans_are_written_together_and_a_stale_one_is_skipped,
         each_message_exists_once,
         a_nearer_reminder_cancels_the_pending_earlier_ones,
         cancelling_keeps_the_current_date_and_what_was_sent,

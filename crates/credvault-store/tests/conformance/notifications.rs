@@ -56,7 +56,7 @@ fn plan(c: &Credential, seen: i64, days: i64, messages: Vec<NewNotification>) ->
 }
 
 async fn planned(s: &S, plan: NotificationPlan) -> bool {
-    s.plan_notifications(&plan).await.unwrap()
+    s.plan_notifications(&[plan]).await.unwrap().len() == 1
 }
 
 async fn listed(s: &S, c: &Credential) -> Vec<Notification> {
@@ -389,4 +389,27 @@ pub async fn deleting_a_credential_deletes_its_messages(s: &S) {
             .unwrap(),
         vec![]
     );
+}
+
+pub async fn plans_are_written_together_and_a_stale_one_is_skipped(s: &S) {
+    let x = fixture(s).await;
+    let mut new = cred("d", x.sec.id, x.ada.id, "d");
+    new.expires_at = Some(EXPIRES);
+    new.expiry_notifications_enabled = true;
+    new.notify_at = Some(2_000);
+    let d = create(s, new).await;
+    let stale = plan(&x.c, 999, 7, vec![email(&x.ada)]);
+    let fresh = plan(&d, 2_000, 7, vec![email(&x.bob)]);
+    assert_eq!(
+        s.plan_notifications(&[fresh, stale]).await.unwrap(),
+        vec![d.id]
+    );
+    assert_eq!(
+        listed(s, &x.c).await.len(),
+        0,
+        "the stale plan wrote nothing"
+    );
+    assert_eq!(listed(s, &d).await.len(), 1);
+    let c = s.get_credential_row(x.c.id).await.unwrap().unwrap();
+    assert_eq!(c.notify_at, Some(1_000));
 }

@@ -195,3 +195,29 @@ async fn one_date_gets_thirty_seven_one_day_and_expired_notices_in_turn_each_onc
     );
     assert!(start < at, "the walk used the test's clock");
 }
+
+#[tokio::test]
+async fn a_recipient_who_leaves_before_the_relay_is_back_is_not_sent_to() {
+    let (_dir, server, port) = relay_down();
+    let w = World::new(&server, "Ops", &[Role::Editor]).await;
+    let id = expiring(
+        &server,
+        OWNER_KEY,
+        w.team_id,
+        "left",
+        &from_now(DAY_MS / 2),
+        &[w.editor_id()],
+    )
+    .await;
+    failed_once(&server, id).await;
+    let remove = format!("/api/v1/teams/{}/remove_member", w.team_id);
+    let (status, _) = server
+        .post(&remove, OWNER_KEY, json!({"user_id": w.editor_id()}))
+        .await;
+    assert_eq!(status, 200);
+    let sink = MailSink::start_on(port);
+    let found = all_with_status(&server, id, "CANCELLED").await;
+    let reason = found[0]["last_error"].as_str().unwrap();
+    assert!(reason.contains("no longer a recipient"), "{reason}");
+    assert_eq!(sink.messages().len(), 0);
+}

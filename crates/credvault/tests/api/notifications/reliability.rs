@@ -212,3 +212,45 @@ async fn no_secret_reaches_a_message_or_a_log_line() {
         assert!(!everything.contains(secret), "{secret:?} leaked");
     }
 }
+
+#[tokio::test]
+async fn a_relay_without_starttls_gets_nothing_when_tls_is_required() {
+    let sink = MailSink::start();
+    let dir = TempDir::new().unwrap();
+    let server = start_with(
+        dir.path(),
+        &[
+            ("CREDVAULT_NOTIFY_INTERVAL_SECONDS", "1".into()),
+            ("CREDVAULT_SMTP_URL", format!("{}?tls=required", sink.url())),
+        ],
+    );
+    let team = server.team("Ops").await;
+    let id = expiring(&server, OWNER_KEY, team, "tls", &from_now(DAY_MS / 2), &[]).await;
+    let failed = notifications_until(&server, id, "a refused attempt", |f| {
+        f.first()
+            .is_some_and(|n| n["attempts"] == 1 && n["last_error"].is_string())
+    })
+    .await;
+    assert_eq!(failed[0]["status"], "PENDING", "retried later");
+    assert_eq!(sink.messages().len(), 0, "nothing in clear text");
+}
+
+#[test]
+fn a_bad_relay_url_stops_the_start_without_repeating_its_password() {
+    let dir = TempDir::new().unwrap();
+    for url in [
+        "http://mailer:hunter2@relay.example.com",
+        "smtp://mailer:hunter2@",
+    ] {
+        let failure = Server::start_in(dir.path(), &[("CREDVAULT_SMTP_URL", url)])
+            .err()
+            .expect("refused");
+        assert!(!failure.success);
+        assert!(
+            failure.logs.contains("--smtp-url must be"),
+            "{}",
+            failure.logs
+        );
+        assert!(!failure.logs.contains("hunter2"), "{}", failure.logs);
+    }
+}
