@@ -6,7 +6,8 @@ usage: smtp_sink.py PORT PORT_FILE OUT_FILE   (PORT 0 = any free port)
 Once listening on 127.0.0.1 it writes its port to PORT_FILE. Any AUTH PLAIN / LOGIN succeeds
 without TLS, and the credentials are recorded; mail without AUTH is taken too. While
 OUT_FILE.stall exists, DATA is left unanswered (a relay that took the connection but never
-finished the delivery) and then refused with 451, recording nothing. SIGTERM exits 0.
+finished the delivery) and then refused with 451, recording nothing; OUT_FILE.holding exists
+while such a DATA is held. SIGTERM exits 0.
 """
 
 import asyncio
@@ -26,15 +27,21 @@ STALL_LIMIT = 60  # seconds a stalled DATA may wait before it gives up on its ow
 
 class Sink:
     def __init__(self, out):
-        self.out, self.stall = out, out + ".stall"
+        self.out, self.stall, self.holding = out, out + ".stall", out + ".holding"
 
     async def handle_DATA(self, server, session, envelope):
         if os.path.exists(self.stall):
-            deadline = time.monotonic() + STALL_LIMIT
-            # A client that goes away cancels this task (aiosmtpd's connection_lost).
-            while os.path.exists(self.stall) and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            return "451 4.3.0 Stalled on purpose; try again"
+            # OUT_FILE.holding exists while a DATA is held, so that a test knows when a sender
+            # is stuck in it, and when the session is gone.
+            open(self.holding, "w").close()
+            try:
+                deadline = time.monotonic() + STALL_LIMIT
+                # A client that goes away cancels this task (aiosmtpd's connection_lost).
+                while os.path.exists(self.stall) and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+                return "451 4.3.0 Stalled on purpose; try again"
+            finally:
+                os.remove(self.holding)
         raw = envelope.original_content
         msg = message_from_bytes(raw, policy=policy.default)
         body = msg.get_body(preferencelist=("plain", "html"))

@@ -56,28 +56,6 @@ async fn a_new_expires_at_starts_the_reminders_over() {
     );
 }
 
-/// A server whose relay is down: reminders stay pending, retried.
-fn relay_down() -> (TempDir, Server, u16) {
-    let port = free_port();
-    let dir = TempDir::new().unwrap();
-    let server = start_with(
-        dir.path(),
-        &[
-            ("CREDVAULT_NOTIFY_INTERVAL_SECONDS", "1".into()),
-            ("CREDVAULT_SMTP_URL", format!("smtp://127.0.0.1:{port}")),
-        ],
-    );
-    (dir, server, port)
-}
-
-/// Waits until the credential's reminder has failed once.
-async fn failed_once(server: &Server, id: i64) -> Vec<Value> {
-    notifications_until(server, id, "a failed attempt", |f| {
-        f.len() == 1 && f[0]["attempts"].as_i64() >= Some(1) && f[0]["last_error"].is_string()
-    })
-    .await
-}
-
 #[tokio::test]
 async fn turning_notifications_off_cancels_what_is_pending() {
     let (_dir, server, port) = relay_down();

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use tempfile::TempDir;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -33,6 +34,28 @@ pub fn mailing(sink: &MailSink) -> Vec<(&'static str, String)> {
 pub fn start_with(dir: &std::path::Path, env: &[(&'static str, String)]) -> Server {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     Server::start_in(dir, &env).expect("server failed to start")
+}
+
+/// A server whose relay is down: reminders stay pending, retried.
+pub fn relay_down() -> (TempDir, Server, u16) {
+    let port = free_port();
+    let dir = TempDir::new().unwrap();
+    let server = start_with(
+        dir.path(),
+        &[
+            ("CREDVAULT_NOTIFY_INTERVAL_SECONDS", "1".into()),
+            ("CREDVAULT_SMTP_URL", format!("smtp://127.0.0.1:{port}")),
+        ],
+    );
+    (dir, server, port)
+}
+
+/// Waits until the credential's reminder has failed once.
+pub async fn failed_once(server: &Server, id: i64) -> Vec<Value> {
+    notifications_until(server, id, "a failed attempt", |f| {
+        f.len() == 1 && f[0]["attempts"].as_i64() >= Some(1) && f[0]["last_error"].is_string()
+    })
+    .await
 }
 
 /// Now plus `ms`, as RFC 3339 in UTC (so that its first ten characters are the date).

@@ -187,6 +187,20 @@ impl MailSink {
         }
     }
 
+    /// Waits (30 s at most) until a DATA is held by [`MailSink::stall`] (`holding`), or until
+    /// none is (its sender went away, or the stall was lifted).
+    pub async fn wait_until_holding(&self, holding: bool) {
+        let marker = self.dir.path().join("mail.jsonl.holding");
+        let deadline = Instant::now() + DEADLINE;
+        while marker.exists() != holding {
+            assert!(
+                Instant::now() < deadline,
+                "the sink was not holding={holding} within {DEADLINE:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     fn out(&self) -> PathBuf {
         self.dir.path().join("mail.jsonl")
     }
