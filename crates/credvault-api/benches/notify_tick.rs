@@ -64,28 +64,7 @@ fn main() {
 }
 
 async fn run(backend: &str, store: Arc<dyn Store>, statements: &AtomicU64) {
-    let owner = store
-        .create_user(NewUser {
-            email: "owner@bench.example".into(),
-            first_name: "Owner".into(),
-            last_name: String::new(),
-            admin: true,
-        })
-        .await
-        .unwrap();
-    let team = store.create_team("Bench", "bench").await.unwrap();
-    let settings = Settings {
-        public_url: "http://bench".into(),
-        rate_limit_per_minute: 0,
-        token_cache_seconds: 30,
-        key_cache_size: 10_000,
-        cache_bytes: 128 * 1024 * 1024,
-    };
-    let state = AppState::new(
-        store.clone(),
-        Keyring::new(&MasterKey::generate()),
-        &settings,
-    );
+    let (state, team_id, owner_id) = tenant(&store).await;
     let config = NotifyConfig {
         smtp_from: "credvault@bench.example".into(),
         lease: Duration::from_mins(2),
@@ -102,7 +81,7 @@ async fn run(backend: &str, store: Arc<dyn Store>, statements: &AtomicU64) {
 
     let now = now_millis();
     let started = Instant::now();
-    insert(&store, team.id, owner.id, 98_000, now + 400 * DAY_MS).await;
+    insert(&store, team_id, owner_id, 98_000, now + 400 * DAY_MS).await;
     println!(
         "{backend}: 98,000 credentials inserted in {:.1?}",
         started.elapsed()
@@ -125,7 +104,7 @@ async fn run(backend: &str, store: Arc<dyn Store>, statements: &AtomicU64) {
     println!("| --- | --- | --- | --- | --- |");
     for (what, due, notifier) in steps {
         if let Some(expires_at) = due {
-            insert(&store, team.id, owner.id, 1_000, expires_at).await;
+            insert(&store, team_id, owner_id, 1_000, expires_at).await;
         }
         let before = statements.load(Ordering::Relaxed);
         let started = Instant::now();
@@ -153,6 +132,34 @@ async fn run(backend: &str, store: Arc<dyn Store>, statements: &AtomicU64) {
         "| reference: 1,000 `SELECT 1` round trips | {:.1} ms | 1000 | | |",
         started.elapsed().as_secs_f64() * 1000.0
     );
+}
+
+/// A tenant with its owner (an admin, so that reminders have a recipient) and one team: the
+/// state of a server on `store`, the team and the owner.
+async fn tenant(store: &Arc<dyn Store>) -> (AppState, i64, i64) {
+    let owner = store
+        .create_user(NewUser {
+            email: "owner@bench.example".into(),
+            first_name: "Owner".into(),
+            last_name: String::new(),
+            admin: true,
+        })
+        .await
+        .unwrap();
+    let team = store.create_team("Bench", "bench").await.unwrap();
+    let settings = Settings {
+        public_url: "http://bench".into(),
+        rate_limit_per_minute: 0,
+        token_cache_seconds: 30,
+        key_cache_size: 10_000,
+        cache_bytes: 128 * 1024 * 1024,
+    };
+    let state = AppState::new(
+        store.clone(),
+        Keyring::new(&MasterKey::generate()),
+        &settings,
+    );
+    (state, team.id, owner.id)
 }
 
 /// `n` TEXT credentials of the owner with reminders on, expiring at `expires_at`; created 64

@@ -8,8 +8,9 @@ use credvault_core::crypto::generate_uid;
 use credvault_core::model::{Mode, Role};
 use credvault_core::slug::slugify;
 use credvault_core::timefmt::now_millis;
-use credvault_store::{Conflict, CredentialView, JsonText, NewCredential, Owner};
+use credvault_store::{Conflict, Credential, CredentialView, JsonText, NewCredential, Owner};
 use serde_json::value::RawValue;
+use serde_json::Value;
 
 use super::checks::{apply_common, apply_test_expiry, Context};
 use super::mode::{apply_mode, parse_mode, ModeData};
@@ -141,14 +142,38 @@ async fn attach_test_credential(
     };
     let metadata = request::metadata(body)?;
     let data = apply_mode(state, mode, body, None).await?;
-    let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
-    let uid = generate_uid();
-    // Its own date, reminders and recipients, checked as an update of them would be.
+    let expiry = test_expiry(state, &live, body).await?;
+    let own = (name, metadata);
+    let new = test_row(state, &live, caller.user.id, own, data, &expiry)?;
+    // Attaching also writes the live row (its flag and version), so it takes its turn.
+    writes::in_turn_once(live.id, state.store.attach_test_credential(new)).await?;
+    tracing::info!(credential_id = live.id, "test credential attached");
+    Ok((StatusCode::CREATED, render_by_id(state, live.id).await?))
+}
+
+/// A test credential's own date, reminders and recipients (none unless the request gives
+/// them), checked as an update of them would be; on a copy of the live row.
+async fn test_expiry(state: &AppState, live: &Credential, body: &Fields) -> ApiResult<Credential> {
     let mut expiry = live.clone();
     (expiry.expires_at, expiry.expiry_notifications_enabled) = (None, false);
     expiry.notification_recipient_ids.clear();
     apply_test_expiry(state, body, &mut expiry).await?;
-    let new = NewCredential {
+    Ok(expiry)
+}
+
+/// The row of a test credential attached to `live`, its secret sealed: its own name and
+/// metadata (`own`), mode fields and `expiry`; the rest is the live one's.
+fn test_row(
+    state: &AppState,
+    live: &Credential,
+    owner_id: i64,
+    (name, metadata): (String, Value),
+    data: ModeData,
+    expiry: &Credential,
+) -> ApiResult<NewCredential> {
+    let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
+    let uid = generate_uid();
+    Ok(NewCredential {
         secret: secrets::seal(state, live.team_id, &uid, &secret),
         uid,
         team_id: live.team_id,
@@ -162,19 +187,15 @@ async fn attach_test_credential(
         description: live.description.clone(),
         metadata: JsonText::of(&metadata),
         allowed_hosts: live.allowed_hosts.clone(),
-        owner_id: caller.user.id,
+        owner_id,
         expires_at: expiry.expires_at,
         expiry_notifications_enabled: expiry.expiry_notifications_enabled,
         notify_at: first_look(expiry.expires_at, expiry.expiry_notifications_enabled),
-        notification_recipient_ids: expiry.notification_recipient_ids,
+        notification_recipient_ids: expiry.notification_recipient_ids.clone(),
         config: JsonText::of(&data.config),
         issuer_id: generate_uid(),
         key_id: data.key_id,
         // Only live credentials rotate on schedule.
         rotate_at: None,
-    };
-    // Attaching also writes the live row (its flag and version), so it takes its turn.
-    writes::in_turn_once(live.id, state.store.attach_test_credential(new)).await?;
-    tracing::info!(credential_id = live.id, "test credential attached");
-    Ok((StatusCode::CREATED, render_by_id(state, live.id).await?))
+    })
 }
