@@ -58,19 +58,7 @@ async fn a_new_expires_at_starts_the_reminders_over() {
 
 #[tokio::test]
 async fn turning_notifications_off_cancels_what_is_pending() {
-    let (_dir, server, port) = relay_down();
-    let team = server.team("Ops").await;
-    let id = expiring(
-        &server,
-        OWNER_KEY,
-        team,
-        "muted",
-        &from_now(DAY_MS / 2),
-        &[],
-    )
-    .await;
-    let pending = failed_once(&server, id).await;
-    assert_eq!(pending[0]["status"], "PENDING");
+    let (_dir, server, port, id) = pending_behind_a_down_relay("muted").await;
     put_ok(
         &server,
         id,
@@ -89,18 +77,7 @@ async fn turning_notifications_off_cancels_what_is_pending() {
 
 #[tokio::test]
 async fn deleting_the_credential_cancels_what_is_pending() {
-    let (_dir, server, port) = relay_down();
-    let team = server.team("Ops").await;
-    let id = expiring(
-        &server,
-        OWNER_KEY,
-        team,
-        "deleted",
-        &from_now(DAY_MS / 2),
-        &[],
-    )
-    .await;
-    failed_once(&server, id).await;
+    let (_dir, server, port, id) = pending_behind_a_down_relay("deleted").await;
     let (status, _) = server.delete(&cred_path(id), OWNER_KEY).await;
     assert_eq!(status, 204);
     let sink = MailSink::start_on(port);

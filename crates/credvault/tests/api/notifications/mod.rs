@@ -58,6 +58,21 @@ pub async fn failed_once(server: &Server, id: i64) -> Vec<Value> {
     .await
 }
 
+/// A server whose relay is down, and the owner's credential `name` due for its 1-day
+/// reminder, which has failed once and stays pending: the server's data directory, the
+/// server, the relay's port and the credential.
+pub async fn pending_behind_a_down_relay(name: &str) -> (TempDir, Server, u16, i64) {
+    let (dir, server, port) = relay_down();
+    let team = server.team("Ops").await;
+    let id = expiring(&server, OWNER_KEY, team, name, &from_now(DAY_MS / 2), &[]).await;
+    let failed = failed_once(&server, id).await;
+    assert_eq!(
+        (failed[0]["attempts"].clone(), failed[0]["status"].clone()),
+        (json!(1), json!("PENDING"))
+    );
+    (dir, server, port, id)
+}
+
 /// Now plus `ms`, as RFC 3339 in UTC (so that its first ten characters are the date).
 pub fn from_now(ms: i64) -> String {
     let at = OffsetDateTime::now_utc() + time::Duration::milliseconds(ms);

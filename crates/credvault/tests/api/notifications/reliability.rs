@@ -10,21 +10,9 @@ use super::*;
 
 #[tokio::test]
 async fn a_relay_that_was_down_gets_the_message_once_it_is_back() {
-    let (_dir, server, port) = relay_down();
-    let team = server.team("Ops").await;
-    let id = expiring(
-        &server,
-        OWNER_KEY,
-        team,
-        "retried",
-        &from_now(DAY_MS / 2),
-        &[],
-    )
-    .await;
-    let failed = failed_once(&server, id).await;
-    assert_eq!(failed[0]["attempts"], 1);
-    assert_eq!(failed[0]["status"], "PENDING");
-    assert!(failed[0]["next_attempt_at"].is_string());
+    let (_dir, server, port, id) = pending_behind_a_down_relay("retried").await;
+    let failed = notifications(&server, id).await;
+    assert!(failed[0]["next_attempt_at"].is_string(), "{failed:#?}");
     let sink = MailSink::start_on(port);
     let sent = all_with_status(&server, id, "SENT").await;
     assert_eq!(sent[0]["last_error"], json!(null));
