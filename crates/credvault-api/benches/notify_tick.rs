@@ -156,7 +156,7 @@ async fn tenant(store: &Arc<dyn Store>) -> (AppState, i64, i64) {
     };
     let state = AppState::new(
         store.clone(),
-        Keyring::new(&MasterKey::generate()),
+        Keyring::derived(&MasterKey::generate(), 0),
         &settings,
     );
     (state, team.id, owner.id)

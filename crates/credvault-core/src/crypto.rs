@@ -1,10 +1,11 @@
 //! Encryption at rest and API key hashing.
 //!
-//! One 32-byte master key is the root of everything. Two independent subkeys are derived from it
-//! with HKDF-SHA256: one AES-256-GCM key that seals every secret, and one HMAC-SHA256 key under
-//! which API keys are hashed. Sealed blobs carry a version byte and their random nonce, and are
-//! bound by associated data to the row and field they belong to, so a ciphertext copied into
-//! another row or field fails to open.
+//! One 32-byte master key wraps a keyring (stored in the database): AES-256-GCM data keys by
+//! term, which seal every secret, and one HMAC-SHA256 key under which API keys are hashed. A
+//! database from before the keyring had both derived from the master key with HKDF-SHA256; its
+//! keyring starts with exactly those, so nothing it holds changes. Sealed blobs carry a version
+//! byte, their term and their random nonce, and are bound by associated data to the row and
+//! field they belong to, so a ciphertext copied into another row or field fails to open.
 
 use std::fmt::{self, Write as _};
 
@@ -12,10 +13,18 @@ use aws_lc_rs::aead::{Aad, Nonce, RandomizedNonceKey, AES_256_GCM, NONCE_LEN};
 use aws_lc_rs::{constant_time, hkdf, hmac, rand};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use zeroize::Zeroizing;
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 const MASTER_KEY_LEN: usize = 32;
-const BLOB_VERSION: u8 = 1;
+/// A secret sealed before data-key terms existed: `1 || nonce || ciphertext || tag`, of the
+/// first term. The wrapped keyring uses this form too, under the master key's wrapping key.
+const BLOB_V1: u8 = 1;
+/// A secret sealed under a term: `2 || term || nonce || ciphertext || tag`.
+const BLOB_V2: u8 = 2;
+const KEYRING_AAD: &[u8] = b"credvault/v2/keyring";
+/// The term of the data key that earlier versions derived from the master key.
+pub const FIRST_TERM: u32 = 1;
 const KEY_CHECK_AAD: &[u8] = b"credvault/v1/key-check";
 const KEY_CHECK_PLAINTEXT: &[u8] = b"credvault master key check";
 const API_KEY_PREFIX: &str = "cvk_";
@@ -65,10 +74,34 @@ impl fmt::Debug for MasterKey {
     }
 }
 
-/// The subkeys derived from the master key. Cheap to share behind an `Arc`.
+/// The keys that protect the data (API.md §9): data keys by term, which seal secrets, and the
+/// key under which API keys are hashed. The master key only wraps this keyring, which is stored
+/// in the database; rotating the master key re-wraps it, and a new data-key term seals new
+/// writes while older terms still open what they sealed. Cheap to share behind an `Arc`.
 pub struct Keyring {
-    sealing: RandomizedNonceKey,
+    current_term: u32,
+    data_keys: Vec<(u32, RandomizedNonceKey)>,
     api_keys: hmac::Key,
+    /// The raw keys, kept to wrap the keyring again; zeroed when dropped.
+    material: Material,
+}
+
+/// The keyring's keys as the master key wraps them.
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+struct Material {
+    current_term: u32,
+    terms: Vec<TermMaterial>,
+    /// Base64 of the API-key hash key.
+    api_key_hmac: String,
+}
+
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop, Clone)]
+struct TermMaterial {
+    term: u32,
+    /// Base64 of the 32-byte AES-256-GCM key.
+    key: String,
+    /// Milliseconds since the Unix epoch.
+    created_at: i64,
 }
 
 impl fmt::Debug for Keyring {
@@ -86,47 +119,154 @@ fn derive(master: &MasterKey, info: &[u8]) -> Zeroizing<[u8; 32]> {
     out
 }
 
+fn aead_key(bytes: &[u8]) -> Result<RandomizedNonceKey, CryptoError> {
+    RandomizedNonceKey::new(&AES_256_GCM, bytes).map_err(|_| CryptoError::Open)
+}
+
+/// `header || nonce || ciphertext || tag` of `plaintext` under `key`, bound to `aad`.
+fn aead_seal(key: &RandomizedNonceKey, header: &[u8], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    let mut in_out = Vec::with_capacity(plaintext.len() + 16);
+    in_out.extend_from_slice(plaintext);
+    let nonce = key
+        .seal_in_place_append_tag(Aad::from(aad), &mut in_out)
+        .expect("AES-GCM sealing cannot fail for in-memory sizes");
+    let mut blob = Vec::with_capacity(header.len() + NONCE_LEN + in_out.len());
+    blob.extend_from_slice(header);
+    blob.extend_from_slice(nonce.as_ref());
+    // The plaintext copy inside `in_out` was overwritten by ciphertext in place.
+    blob.extend_from_slice(&in_out);
+    blob
+}
+
+/// Opens `nonce || ciphertext || tag` (a blob without its header).
+fn aead_open(
+    key: &RandomizedNonceKey,
+    aad: &[u8],
+    body: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    if body.len() < NONCE_LEN {
+        return Err(CryptoError::Open);
+    }
+    let nonce =
+        Nonce::try_assume_unique_for_key(&body[..NONCE_LEN]).map_err(|_| CryptoError::Open)?;
+    let mut in_out = Zeroizing::new(body[NONCE_LEN..].to_vec());
+    let len = key
+        .open_in_place(nonce, Aad::from(aad), &mut in_out[..])
+        .map_err(|_| CryptoError::Open)?
+        .len();
+    in_out.truncate(len);
+    Ok(in_out)
+}
+
+/// The key that wraps the keyring: derived from the master key for nothing else.
+fn wrapping_key(master: &MasterKey) -> RandomizedNonceKey {
+    aead_key(&derive(master, b"credvault/v2/keyring-wrap")[..]).expect("32 bytes is an AES-256 key")
+}
+
 impl Keyring {
-    pub fn new(master: &MasterKey) -> Keyring {
-        let sealing_key = derive(master, b"credvault/v1/seal");
-        let api_key = derive(master, b"credvault/v1/api-key-hash");
-        Keyring {
-            sealing: RandomizedNonceKey::new(&AES_256_GCM, &sealing_key[..])
-                .expect("32 bytes is a valid AES-256 key"),
-            api_keys: hmac::Key::new(hmac::HMAC_SHA256, &api_key[..]),
+    /// The keyring of a database made before keyrings existed: one data key (term 1) and the
+    /// API-key hash key, derived from the master key as those versions did, so that their
+    /// secrets and API keys keep working. A new database starts with it too.
+    pub fn derived(master: &MasterKey, created_at: i64) -> Keyring {
+        let seal = derive(master, b"credvault/v1/seal");
+        let api = derive(master, b"credvault/v1/api-key-hash");
+        Keyring::from_material(Material {
+            current_term: FIRST_TERM,
+            terms: vec![TermMaterial {
+                term: FIRST_TERM,
+                key: STANDARD.encode(&seal[..]),
+                created_at,
+            }],
+            api_key_hmac: STANDARD.encode(&api[..]),
+        })
+        .expect("derived keys are well-formed")
+    }
+
+    fn from_material(material: Material) -> Result<Keyring, CryptoError> {
+        let decode = |text: &str| -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+            STANDARD
+                .decode(text)
+                .map(Zeroizing::new)
+                .map_err(|_| CryptoError::Open)
+        };
+        let mut data_keys = Vec::with_capacity(material.terms.len());
+        for term in &material.terms {
+            data_keys.push((term.term, aead_key(&decode(&term.key)?)?));
         }
-    }
-
-    /// Encrypts `plaintext` bound to `aad`: `version || nonce || ciphertext || tag`.
-    pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
-        let mut in_out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + 16);
-        in_out.extend_from_slice(plaintext);
-        let nonce = self
-            .sealing
-            .seal_in_place_append_tag(Aad::from(aad), &mut in_out)
-            .expect("AES-GCM sealing cannot fail for in-memory sizes");
-        let mut blob = Vec::with_capacity(1 + NONCE_LEN + in_out.len());
-        blob.push(BLOB_VERSION);
-        blob.extend_from_slice(nonce.as_ref());
-        blob.extend_from_slice(&in_out);
-        // The plaintext copy inside `in_out` was overwritten by ciphertext in place.
-        blob
-    }
-
-    pub fn open(&self, aad: &[u8], blob: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        if blob.len() < 1 + NONCE_LEN || blob[0] != BLOB_VERSION {
+        if !data_keys.iter().any(|(t, _)| *t == material.current_term) {
             return Err(CryptoError::Open);
         }
-        let nonce = Nonce::try_assume_unique_for_key(&blob[1..=NONCE_LEN])
-            .map_err(|_| CryptoError::Open)?;
-        let mut in_out = Zeroizing::new(blob[1 + NONCE_LEN..].to_vec());
-        let len = self
-            .sealing
-            .open_in_place(nonce, Aad::from(aad), &mut in_out[..])
-            .map_err(|_| CryptoError::Open)?
-            .len();
-        in_out.truncate(len);
-        Ok(in_out)
+        let api = decode(&material.api_key_hmac)?;
+        Ok(Keyring {
+            current_term: material.current_term,
+            data_keys,
+            api_keys: hmac::Key::new(hmac::HMAC_SHA256, &api),
+            material,
+        })
+    }
+
+    /// The keyring sealed under `master`, as the database stores it.
+    pub fn wrap(&self, master: &MasterKey) -> Vec<u8> {
+        let json = Zeroizing::new(
+            serde_json::to_vec(&self.material).expect("the keyring always serialises"),
+        );
+        aead_seal(&wrapping_key(master), &[BLOB_V1], KEYRING_AAD, &json)
+    }
+
+    /// The keyring `wrapped` holds; [`CryptoError::Open`] when `master` is not the key that
+    /// wrapped it (or the record was altered).
+    pub fn unwrap(master: &MasterKey, wrapped: &[u8]) -> Result<Keyring, CryptoError> {
+        let body = wrapped.strip_prefix(&[BLOB_V1]).ok_or(CryptoError::Open)?;
+        let json = aead_open(&wrapping_key(master), KEYRING_AAD, body)?;
+        let material: Material = serde_json::from_slice(&json).map_err(|_| CryptoError::Open)?;
+        Keyring::from_material(material)
+    }
+
+    /// The term new secrets are sealed with.
+    pub fn current_term(&self) -> u32 {
+        self.current_term
+    }
+
+    /// Every term, oldest first, with when it was made.
+    pub fn terms(&self) -> Vec<(u32, i64)> {
+        self.material
+            .terms
+            .iter()
+            .map(|t| (t.term, t.created_at))
+            .collect()
+    }
+
+    /// Encrypts `plaintext` bound to `aad` under the current term:
+    /// `2 || term (4 bytes, big-endian) || nonce || ciphertext || tag`.
+    pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+        let mut header = [0u8; 5];
+        header[0] = BLOB_V2;
+        header[1..].copy_from_slice(&self.current_term.to_be_bytes());
+        aead_seal(
+            self.data_key(self.current_term)
+                .expect("the current term has a key"),
+            &header,
+            aad,
+            plaintext,
+        )
+    }
+
+    /// Opens a blob of any term this keyring holds; a version-1 blob (from before terms) is
+    /// of the first term.
+    pub fn open(&self, aad: &[u8], blob: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let term = term_of(blob).ok_or(CryptoError::Open)?;
+        let body = match blob[0] {
+            BLOB_V1 => &blob[1..],
+            _ => &blob[5..],
+        };
+        aead_open(self.data_key(term).ok_or(CryptoError::Open)?, aad, body)
+    }
+
+    fn data_key(&self, term: u32) -> Option<&RandomizedNonceKey> {
+        self.data_keys
+            .iter()
+            .find(|(t, _)| *t == term)
+            .map(|(_, k)| k)
     }
 
     /// A record that only this master key opens; stored once per database so that starting
@@ -142,6 +282,17 @@ impl Keyring {
     /// The keyed hash under which an API key is stored and looked up.
     pub fn hash_api_key(&self, key: &str) -> Vec<u8> {
         hmac::sign(&self.api_keys, key.as_bytes()).as_ref().to_vec()
+    }
+}
+
+/// The data-key term a sealed blob names; None for what is not a blob.
+pub fn term_of(blob: &[u8]) -> Option<u32> {
+    match *blob.first()? {
+        BLOB_V1 if blob.len() > NONCE_LEN => Some(FIRST_TERM),
+        BLOB_V2 if blob.len() > 5 + NONCE_LEN => {
+            Some(u32::from_be_bytes(blob[1..5].try_into().ok()?))
+        }
+        _ => None,
     }
 }
 
@@ -202,7 +353,7 @@ mod tests {
 
     #[test]
     fn seal_open_round_trip_and_binding() {
-        let ring = Keyring::new(&MasterKey::generate());
+        let ring = Keyring::derived(&MasterKey::generate(), 0);
         let blob = ring.seal(b"row-1", b"secret");
         assert_eq!(ring.open(b"row-1", &blob).unwrap().as_slice(), b"secret");
         assert_eq!(ring.open(b"row-2", &blob), Err(CryptoError::Open));
@@ -214,11 +365,52 @@ mod tests {
 
     #[test]
     fn key_check_detects_other_master_key() {
-        let a = Keyring::new(&MasterKey::generate());
-        let b = Keyring::new(&MasterKey::generate());
+        let a = Keyring::derived(&MasterKey::generate(), 0);
+        let b = Keyring::derived(&MasterKey::generate(), 0);
         let record = a.make_key_check();
         assert!(a.verify_key_check(&record));
         assert!(!b.verify_key_check(&record));
+    }
+
+    #[test]
+    fn a_keyring_round_trips_under_its_master_key_only() {
+        let (master, other) = (MasterKey::generate(), MasterKey::generate());
+        let ring = Keyring::derived(&master, 7);
+        let wrapped = ring.wrap(&master);
+        let again = Keyring::unwrap(&master, &wrapped).unwrap();
+        let blob = ring.seal(b"aad", b"secret");
+        assert_eq!(again.open(b"aad", &blob).unwrap().as_slice(), b"secret");
+        assert_eq!(again.hash_api_key("k"), ring.hash_api_key("k"));
+        assert_eq!(again.terms(), vec![(FIRST_TERM, 7)]);
+        assert!(Keyring::unwrap(&other, &wrapped).is_err());
+        let mut altered = wrapped.clone();
+        *altered.last_mut().unwrap() ^= 1;
+        assert!(Keyring::unwrap(&master, &altered).is_err());
+        let text = String::from_utf8_lossy(&wrapped);
+        assert!(
+            !text.contains(ring.material.api_key_hmac.as_str()),
+            "wrapped, not plain"
+        );
+    }
+
+    #[test]
+    fn secrets_sealed_before_terms_open_with_the_derived_keyring() {
+        let master = MasterKey::generate();
+        // A version-1 blob, as earlier versions sealed: the derived key, no term.
+        let old_key = aead_key(&derive(&master, b"credvault/v1/seal")[..]).unwrap();
+        let old_blob = aead_seal(&old_key, &[BLOB_V1], b"aad", b"old secret");
+        let ring = Keyring::derived(&master, 0);
+        assert_eq!(term_of(&old_blob), Some(FIRST_TERM));
+        assert_eq!(
+            ring.open(b"aad", &old_blob).unwrap().as_slice(),
+            b"old secret"
+        );
+        let new_blob = ring.seal(b"aad", b"new secret");
+        assert_eq!(
+            (new_blob[0], term_of(&new_blob)),
+            (BLOB_V2, Some(FIRST_TERM))
+        );
+        assert_eq!(term_of(b"\x07garbage"), None);
     }
 
     #[test]
@@ -235,7 +427,7 @@ mod tests {
 
     #[test]
     fn api_key_hashes() {
-        let ring = Keyring::new(&MasterKey::generate());
+        let ring = Keyring::derived(&MasterKey::generate(), 0);
         let key = generate_api_key();
         assert!(key.starts_with("cvk_"));
         let h = ring.hash_api_key(&key);

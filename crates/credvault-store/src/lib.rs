@@ -429,6 +429,9 @@ pub trait Store: Send + Sync + 'static {
     async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
     /// Writes `value` unless the key exists; returns whether it was written.
     async fn insert_meta(&self, key: &str, value: &[u8]) -> Result<bool>;
+    /// Replaces the value of `key` with `value` if it is still `expected`; returns whether it
+    /// was replaced.
+    async fn replace_meta(&self, key: &str, expected: &[u8], value: &[u8]) -> Result<bool>;
 
     async fn count_users(&self) -> Result<i64>;
     async fn create_user(&self, user: NewUser) -> Result<User>;

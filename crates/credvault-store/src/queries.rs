@@ -11,6 +11,8 @@ pub const GET_META: &str = "SELECT value FROM meta WHERE key = $1";
 pub const INSERT_META: &str =
     "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 
+pub const REPLACE_META: &str = "UPDATE meta SET value = $1 WHERE key = $2 AND value = $3";
+
 pub const COUNT_USERS: &str = "SELECT COUNT(*) FROM users";
 pub const INSERT_USER: &str = "INSERT INTO users \
      (email, first_name, last_name, admin, created_at, updated_at) \

@@ -35,6 +35,23 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Create or upgrade the database schema, then exit.
     Migrate(DbArgs),
+    /// Wrap the database's keyring under a new master key (API.md §9), then exit. Running
+    /// servers keep serving; from then on only the new key starts one.
+    Rekey(RekeyArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct RekeyArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// File holding the current base64 master key; CREDVAULT_MASTER_KEY, when set, takes
+    /// precedence. Default <data-dir>/master.key.
+    #[arg(long, env = "CREDVAULT_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// File holding the new base64 master key (32 random bytes, e.g. `openssl rand -base64
+    /// 32`); CREDVAULT_NEW_MASTER_KEY, when set, takes precedence.
+    #[arg(long)]
+    pub new_master_key_file: Option<PathBuf>,
 }
 
 /// Where expiry notifications go and how often they are looked for.
@@ -166,6 +183,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => startup::serve(*args).await,
             Command::Migrate(args) => startup::migrate(args).await,
+            Command::Rekey(args) => startup::rekey(args).await,
         }
     });
     match result {

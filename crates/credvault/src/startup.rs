@@ -7,7 +7,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use std::time::Duration;
 
 use credvault_api::connections::{self, ConnectionLimits};
@@ -17,9 +17,15 @@ use credvault_core::crypto::{generate_api_key, Keyring, MasterKey};
 use credvault_store::{Conflict, NewUser, PgStore, SqliteStore, Store, StoreError};
 use zeroize::Zeroizing;
 
-use crate::{DbArgs, NotifyArgs, ServeArgs};
+use crate::{DbArgs, NotifyArgs, RekeyArgs, ServeArgs};
 
+/// Before the keyring: a record sealed with the derived data key, to refuse another master key.
 const KEY_CHECK: &str = "master_key_check";
+/// The keyring, wrapped by the master key (API.md §9).
+const KEYRING: &str = "keyring";
+const WRONG_MASTER_KEY: &str = "the master key does not match this database: it was created \
+     with a different key. Start with the original master key (CREDVAULT_MASTER_KEY or \
+     --master-key-file), or the new one after a rekey";
 const DEFAULT_OWNER_EMAIL: &str = "owner@localhost";
 
 /// Creates the data directory readable only by its owner (it holds the database and keys);
@@ -142,17 +148,20 @@ fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// The master key from `CREDVAULT_MASTER_KEY`, else from the key file; the file is created
-/// only for a database that holds no encrypted data yet, so a lost key file is never silently
+/// The master key from `CREDVAULT_MASTER_KEY`, else from `key_file` (default
+/// `<data-dir>/master.key`). With `create`, a missing file is created with a new key, but only
+/// for a database that holds no encrypted data yet, so a lost key file is never silently
 /// replaced by a new key.
-async fn load_master_key(args: &ServeArgs, store: &dyn Store) -> Result<MasterKey> {
+async fn load_master_key(
+    db: &DbArgs,
+    key_file: Option<&Path>,
+    store: &dyn Store,
+    create: bool,
+) -> Result<MasterKey> {
     if let Ok(text) = std::env::var("CREDVAULT_MASTER_KEY") {
         return MasterKey::from_base64(&text).context("CREDVAULT_MASTER_KEY is invalid");
     }
-    let path = args
-        .master_key_file
-        .clone()
-        .unwrap_or_else(|| args.db.data_dir.join("master.key"));
+    let path = key_file.map_or_else(|| db.data_dir.join("master.key"), Path::to_path_buf);
     match fs::read_to_string(&path) {
         Ok(text) => {
             let mode = fs::metadata(&path)?.permissions().mode();
@@ -163,7 +172,9 @@ async fn load_master_key(args: &ServeArgs, store: &dyn Store) -> Result<MasterKe
                 .with_context(|| format!("the master key file {} is invalid", path.display()))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if store.get_meta(KEY_CHECK).await?.is_some() {
+            let has_data = store.get_meta(KEY_CHECK).await?.is_some()
+                || store.get_meta(KEYRING).await?.is_some();
+            if has_data || !create {
                 bail!(
                     "no master key: {} does not exist and CREDVAULT_MASTER_KEY is not set, but the \
                      database holds data encrypted with a master key; supply that key",
@@ -184,6 +195,68 @@ async fn load_master_key(args: &ServeArgs, store: &dyn Store) -> Result<MasterKe
     }
 }
 
+/// The database's keyring, unwrapped with `master`. A database from before the keyring (or a
+/// new one) gets one, made of the keys its master key derived, so that every secret and API
+/// key it holds keeps working; whichever instance comes first writes it.
+async fn open_keyring(store: &dyn Store, master: &MasterKey) -> Result<Keyring> {
+    if store.get_meta(KEYRING).await?.is_none() {
+        let derived = Keyring::derived(master, credvault_core::timefmt::now_millis());
+        // The old record refuses a wrong key before a keyring is wrapped under it.
+        check_master_key(store, &derived).await?;
+        store.insert_meta(KEYRING, &derived.wrap(master)).await?;
+    }
+    let wrapped = store
+        .get_meta(KEYRING)
+        .await?
+        .context("the keyring record vanished")?;
+    Keyring::unwrap(master, &wrapped).map_err(|_| anyhow!(WRONG_MASTER_KEY))
+}
+
+/// The new master key of a rekey.
+fn new_master_key(args: &RekeyArgs) -> Result<MasterKey> {
+    if let Ok(text) = std::env::var("CREDVAULT_NEW_MASTER_KEY") {
+        return MasterKey::from_base64(&text).context("CREDVAULT_NEW_MASTER_KEY is invalid");
+    }
+    let path = args.new_master_key_file.as_ref().context(
+        "give the new master key: --new-master-key-file PATH or CREDVAULT_NEW_MASTER_KEY",
+    )?;
+    let text = fs::read_to_string(path)
+        .with_context(|| format!("cannot read the new master key file {}", path.display()))?;
+    MasterKey::from_base64(&text)
+        .with_context(|| format!("the new master key file {} is invalid", path.display()))
+}
+
+/// `credvault rekey`: wraps the keyring under a new master key in one write, conditional on
+/// the record it read, so that the database is wrapped by exactly one of the two keys.
+pub async fn rekey(args: RekeyArgs) -> Result<()> {
+    let store = open_store(&args.db).await?;
+    let key_file = args.master_key_file.as_deref();
+    let master = load_master_key(&args.db, key_file, store.as_ref(), false).await?;
+    let keyring = open_keyring(store.as_ref(), &master).await?;
+    let new = new_master_key(&args)?;
+    let old = store
+        .get_meta(KEYRING)
+        .await?
+        .context("the keyring record vanished")?;
+    if !store
+        .replace_meta(KEYRING, &old, &keyring.wrap(&new))
+        .await?
+    {
+        bail!("the keyring changed while it was being re-wrapped (another rekey?); run it again");
+    }
+    let stored = store
+        .get_meta(KEYRING)
+        .await?
+        .context("the keyring record vanished")?;
+    Keyring::unwrap(&new, &stored).context("the re-wrapped keyring does not open")?;
+    store.close().await;
+    tracing::info!(
+        "the keyring is now wrapped by the new master key; start credvault with it \
+         (replace the master key file or CREDVAULT_MASTER_KEY): the old key no longer opens it"
+    );
+    Ok(())
+}
+
 /// Refuses to start with a master key other than the one the database was created with.
 async fn check_master_key(store: &dyn Store, keyring: &Keyring) -> Result<()> {
     let record = if let Some(record) = store.get_meta(KEY_CHECK).await? {
@@ -199,10 +272,7 @@ async fn check_master_key(store: &dyn Store, keyring: &Keyring) -> Result<()> {
             .context("the master key check record vanished")?
     };
     if !keyring.verify_key_check(&record) {
-        bail!(
-            "the master key does not match this database: it was created with a different key. \
-             Start with the original master key (CREDVAULT_MASTER_KEY or --master-key-file)"
-        );
+        bail!(WRONG_MASTER_KEY);
     }
     Ok(())
 }
@@ -312,10 +382,10 @@ fn default_sender() -> String {
 
 pub async fn serve(args: ServeArgs) -> Result<()> {
     let store = open_store(&args.db).await?;
-    let master = load_master_key(&args, store.as_ref()).await?;
-    let keyring = Keyring::new(&master);
+    let key_file = args.master_key_file.as_deref();
+    let master = load_master_key(&args.db, key_file, store.as_ref(), true).await?;
+    let keyring = open_keyring(store.as_ref(), &master).await?;
     drop(master);
-    check_master_key(store.as_ref(), &keyring).await?;
     bootstrap_owner(&args.db.data_dir, store.as_ref(), &keyring).await?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -145,6 +145,17 @@ impl Store for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn replace_meta(&self, key: &str, expected: &[u8], value: &[u8]) -> Result<bool> {
+        let done = sqlx::query(q::REPLACE_META)
+            .bind(value)
+            .bind(key)
+            .bind(expected)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn count_users(&self) -> Result<i64> {
         sqlx::query_scalar(q::COUNT_USERS)
             .fetch_one(&self.pool)

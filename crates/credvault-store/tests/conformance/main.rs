@@ -66,6 +66,7 @@ on_backends! {
         meta_is_written_once,
         meta_values_round_trip_every_byte,
         meta_keys_are_exact_and_case_sensitive,
+        meta_is_replaced_only_from_the_value_expected,
     }
     users {
         there_are_no_users_at_first,

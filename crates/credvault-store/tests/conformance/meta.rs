@@ -39,3 +39,13 @@ pub async fn meta_keys_are_exact_and_case_sensitive(s: &S) {
     assert_eq!(s.get_meta("KEK").await.unwrap(), None, "another case");
     assert_eq!(s.get_meta("other").await.unwrap(), None, "another key");
 }
+
+pub async fn meta_is_replaced_only_from_the_value_expected(s: &S) {
+    assert!(s.insert_meta("k", b"one").await.unwrap());
+    assert!(!s.replace_meta("k", b"other", b"two").await.unwrap());
+    assert_eq!(s.get_meta("k").await.unwrap(), Some(b"one".to_vec()));
+    assert!(s.replace_meta("k", b"one", b"two").await.unwrap());
+    assert_eq!(s.get_meta("k").await.unwrap(), Some(b"two".to_vec()));
+    assert!(!s.replace_meta("missing", b"one", b"two").await.unwrap());
+    assert_eq!(s.get_meta("missing").await.unwrap(), None);
+}

@@ -25,6 +25,7 @@ mod create_jwt;
 mod generated_keys;
 mod hardening;
 mod issuer;
+mod keyring;
 mod keys;
 mod lifecycle;
 mod lifecycle_crud;

@@ -28,7 +28,7 @@ pub async fn state(dir: &Path, database: Option<&str>) -> AppState {
                 .expect("SQLite store"),
         ),
     };
-    let keyring = Keyring::new(&MasterKey::generate());
+    let keyring = Keyring::derived(&MasterKey::generate(), 0);
     let owner = store
         .create_user(NewUser {
             email: "owner@localhost".into(),
