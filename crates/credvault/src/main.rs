@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod backup;
 mod startup;
 
 #[derive(Parser)]
@@ -38,6 +39,48 @@ enum Command {
     /// Wrap the database's keyring under a new master key (API.md §9), then exit. Running
     /// servers keep serving; from then on only the new key starts one.
     Rekey(RekeyArgs),
+    /// Write a consistent snapshot of the SQLite database to a new file while servers keep
+    /// serving and writing (API.md §9). The master key is not in it. PostgreSQL: use pg_dump.
+    Backup(BackupArgs),
+    /// Make a data directory from a snapshot that `backup` wrote, after checking the
+    /// snapshot's integrity and that the master key opens it.
+    Restore(RestoreArgs),
+    /// Open the database and its keyring with the master key, count what it holds, and exit 0
+    /// (1 if the key does not open it): the check after a restore, on either backend.
+    Check(CheckArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The snapshot file to write; it must not exist.
+    #[arg(long)]
+    pub to: PathBuf,
+}
+
+#[derive(Args, Clone)]
+pub struct RestoreArgs {
+    /// The snapshot file `credvault backup` wrote.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// The data directory to make; it must not hold a database, or anything but `master.key`.
+    #[arg(long, env = "CREDVAULT_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// File holding the base64 master key the snapshot was made under; CREDVAULT_MASTER_KEY,
+    /// when set, takes precedence. Default <data-dir>/master.key.
+    #[arg(long, env = "CREDVAULT_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// File holding the base64 master key; CREDVAULT_MASTER_KEY, when set, takes precedence.
+    /// Default <data-dir>/master.key.
+    #[arg(long, env = "CREDVAULT_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -184,6 +227,9 @@ fn main() -> ExitCode {
             Command::Serve(args) => startup::serve(*args).await,
             Command::Migrate(args) => startup::migrate(args).await,
             Command::Rekey(args) => startup::rekey(args).await,
+            Command::Backup(args) => backup::backup(args).await,
+            Command::Restore(args) => backup::restore(args).await,
+            Command::Check(args) => backup::check(args).await,
         }
     });
     match result {

@@ -30,7 +30,7 @@ const DEFAULT_OWNER_EMAIL: &str = "owner@localhost";
 
 /// Creates the data directory readable only by its owner (it holds the database and keys);
 /// an existing one is made so too, since whoever created it may have left it open.
-fn create_data_dir(dir: &Path) -> Result<()> {
+pub(crate) fn create_data_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     fs::DirBuilder::new()
         .recursive(true)
@@ -44,7 +44,7 @@ fn create_data_dir(dir: &Path) -> Result<()> {
 
 /// The database file and its WAL and shared-memory files, readable by this user only: files
 /// that an older version or another tool created with a wider mode are narrowed.
-fn make_private(database: &Path) {
+pub(crate) fn make_private(database: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let mut path = database.as_os_str().to_owned();
         path.push(suffix);
@@ -102,7 +102,7 @@ fn connection_limits(args: &ServeArgs) -> ConnectionLimits {
     }
 }
 
-async fn open_store(args: &DbArgs) -> Result<Arc<dyn Store>> {
+pub(crate) async fn open_store(args: &DbArgs) -> Result<Arc<dyn Store>> {
     fn shared(store: impl Store) -> Arc<dyn Store> {
         Arc::new(store)
     }
@@ -152,7 +152,7 @@ fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
 /// `<data-dir>/master.key`). With `create`, a missing file is created with a new key, but only
 /// for a database that holds no encrypted data yet, so a lost key file is never silently
 /// replaced by a new key.
-async fn load_master_key(
+pub(crate) async fn load_master_key(
     db: &DbArgs,
     key_file: Option<&Path>,
     store: &dyn Store,
@@ -198,7 +198,7 @@ async fn load_master_key(
 /// The database's keyring, unwrapped with `master`. A database from before the keyring (or a
 /// new one) gets one, made of the keys its master key derived, so that every secret and API
 /// key it holds keeps working; whichever instance comes first writes it.
-async fn open_keyring(store: &dyn Store, master: &MasterKey) -> Result<Keyring> {
+pub(crate) async fn open_keyring(store: &dyn Store, master: &MasterKey) -> Result<Keyring> {
     if store.get_meta(KEYRING).await?.is_none() {
         let derived = Keyring::derived(master, credvault_core::timefmt::now_millis());
         // The old record refuses a wrong key before a keyring is wrapped under it.

@@ -127,6 +127,42 @@ impl SqliteStore {
         .await
     }
 
+    /// Writes a consistent snapshot of the database to `path` (which must not exist) while
+    /// other connections and processes keep reading and writing: `VACUUM INTO` reads one
+    /// transaction's view, so every write committed before it started is in the snapshot.
+    pub async fn backup_to(&self, path: &Path) -> Result<()> {
+        let target = path
+            .to_str()
+            .ok_or_else(|| StoreError::Unavailable("the backup path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.reader)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// Checks that the SQLite file at `path` is a whole, uncorrupted database
+    /// (`PRAGMA integrity_check`), reading it without changing it.
+    pub async fn check_file(path: &Path) -> Result<()> {
+        let options = SqliteConnectOptions::new().filename(path).read_only(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(db_error)?;
+        let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&pool)
+            .await
+            .map_err(db_error)?;
+        pool.close().await;
+        if verdict == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(format!("integrity check: {verdict}")))
+        }
+    }
+
     async fn with_options(options: SqliteConnectOptions) -> Result<SqliteStore> {
         let writer = pool(&options, 1).await?;
         // sqlx takes no lock around SQLite migrations, so processes starting together on a new

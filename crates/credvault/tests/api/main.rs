@@ -20,6 +20,7 @@
 mod support;
 
 mod auth;
+mod backup;
 mod concurrency;
 mod create_jwt;
 mod generated_keys;
