@@ -199,16 +199,19 @@ pub(crate) async fn load_master_key(
 /// new one) gets one, made of the keys its master key derived, so that every secret and API
 /// key it holds keeps working; whichever instance comes first writes it.
 pub(crate) async fn open_keyring(store: &dyn Store, master: &MasterKey) -> Result<Keyring> {
-    if store.get_meta(KEYRING).await?.is_none() {
+    let wrapped = if let Some(wrapped) = store.get_meta(KEYRING).await? {
+        wrapped
+    } else {
         let derived = Keyring::derived(master, credvault_core::timefmt::now_millis());
         // The old record refuses a wrong key before a keyring is wrapped under it.
         check_master_key(store, &derived).await?;
         store.insert_meta(KEYRING, &derived.wrap(master)).await?;
-    }
-    let wrapped = store
-        .get_meta(KEYRING)
-        .await?
-        .context("the keyring record vanished")?;
+        // Another instance may have written its keyring first; the stored one decides.
+        store
+            .get_meta(KEYRING)
+            .await?
+            .context("the keyring record vanished")?
+    };
     Keyring::unwrap(master, &wrapped).map_err(|_| anyhow!(WRONG_MASTER_KEY))
 }
 

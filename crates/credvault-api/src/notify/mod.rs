@@ -148,14 +148,13 @@ fn retry_at(now: Millis, attempts: i64) -> Millis {
     now.saturating_add(retry_delay(attempts))
 }
 
-/// Sets `next.notify_at` for a write that makes `next` from `before` (None: a new row): a new
-/// `expires_at`, or notifications turned on, starts the sequence over; turned off, or no date,
-/// ends it; anything else leaves it where it is.
-pub fn schedule(before: Option<&Credential>, next: &mut Credential) {
-    if before.is_some_and(|b| !expiry_changed(b, next)) {
-        return;
+/// Sets `next.notify_at` for an update that makes `next` from `before`: a new `expires_at`, or
+/// notifications turned on, starts the sequence over; turned off, or no date, ends it;
+/// anything else leaves it where it is. (A new row starts at [`first_look`].)
+pub fn schedule(before: &Credential, next: &mut Credential) {
+    if expiry_changed(before, next) {
+        next.notify_at = first_look(next.expires_at, next.expiry_notifications_enabled);
     }
-    next.notify_at = first_look(next.expires_at, next.expiry_notifications_enabled);
 }
 
 /// When the scheduler first looks at a credential with these settings.

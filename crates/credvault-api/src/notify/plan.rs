@@ -30,6 +30,7 @@ type RecipientCache = HashMap<(i64, Vec<i64>), Vec<Recipient>>;
 /// Plans every credential due at `now`; returns how many got a reminder.
 pub(super) async fn plan_due(n: &Notifier, state: &AppState, now: Millis) -> ApiResult<usize> {
     let mut planned = 0;
+    let channels = n.channels();
     let mut recipients = RecipientCache::new();
     for _ in 0..MAX_BATCHES {
         let due = state.store.due_notifications(now, BATCH).await?;
@@ -38,7 +39,7 @@ pub(super) async fn plan_due(n: &Notifier, state: &AppState, now: Millis) -> Api
         }
         let mut plans = Vec::with_capacity(due.len());
         for c in &due {
-            if let Some(plan) = plan_one(n, state, c, now, &mut recipients).await? {
+            if let Some(plan) = plan_one(&channels, state, c, now, &mut recipients).await? {
                 plans.push(plan);
             }
         }
@@ -59,7 +60,7 @@ pub(super) async fn plan_due(n: &Notifier, state: &AppState, now: Millis) -> Api
 /// The plan for one due credential: its nearest due reminder, or (for a row that should not
 /// be looked at now) only a new `notify_at`.
 async fn plan_one(
-    n: &Notifier,
+    channels: &[Channel],
     state: &AppState,
     c: &Credential,
     now: Millis,
@@ -84,7 +85,7 @@ async fn plan_one(
         expires_at,
         threshold_days,
         due_at: due_at(expires_at, threshold_days),
-        messages: messages(n, state, c, recipients).await?,
+        messages: messages(channels, state, c, recipients).await?,
         at: now,
     }))
 }
@@ -107,12 +108,11 @@ fn reschedule(c: &Credential, seen: Millis, next: Option<Millis>, now: Millis) -
 /// One email per recipient who may receive it, and one webhook call, for the channels this
 /// instance has; with none, the emails are recorded (and shown) as not sent.
 async fn messages(
-    n: &Notifier,
+    channels: &[Channel],
     state: &AppState,
     c: &Credential,
     cache: &mut RecipientCache,
 ) -> ApiResult<Vec<NewNotification>> {
-    let channels = n.channels();
     let mut messages = Vec::new();
     if channels.is_empty() || channels.contains(&Channel::Email) {
         let key = (c.team_id, wanted_recipients(c));

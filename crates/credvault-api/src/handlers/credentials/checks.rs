@@ -5,7 +5,7 @@
 use credvault_core::model::{ReadAccess, Role};
 use credvault_store::Credential;
 
-use super::request::{Changes, Common, RECIPIENTS};
+use super::request::{Changes, Common, ExpiryChanges, RECIPIENTS};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::auth::Caller;
 use crate::extract::body::Fields;
@@ -114,11 +114,11 @@ pub async fn apply_test_expiry(
     body: &Fields,
     row: &mut Credential,
 ) -> ApiResult<()> {
-    let changes = Changes::parse(body)?;
+    let changes = ExpiryChanges::parse(body)?;
     if let Some(expires_at) = changes.expires_at {
         row.expires_at = expires_at;
     }
-    if let Some(enabled) = changes.expiry_notifications_enabled {
+    if let Some(enabled) = changes.enabled {
         row.expiry_notifications_enabled = enabled;
     }
     if let Some(ids) = changes.recipient_ids {

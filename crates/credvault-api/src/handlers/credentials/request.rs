@@ -56,6 +56,7 @@ pub struct Changes {
 impl Changes {
     /// Every common field present in `body`, each checked for form and limits.
     pub fn parse(body: &Fields) -> ApiResult<Changes> {
+        let expiry = ExpiryChanges::parse(body)?;
         Ok(Changes {
             name: body.has("name").then(|| name_and_slug(body)).transpose()?,
             folder_id: if body.is_null("folder_id") {
@@ -70,6 +71,27 @@ impl Changes {
                 .map(str::to_string),
             metadata: body.has("metadata").then(|| metadata(body)).transpose()?,
             allowed_hosts: body.str_array("allowed_hosts")?.map(hosts).transpose()?,
+            expires_at: expiry.expires_at,
+            expiry_notifications_enabled: expiry.enabled,
+            recipient_ids: expiry.recipient_ids,
+        })
+    }
+}
+
+/// The expiry fields of a request: the date, whether reminders are sent, and to whom. A test
+/// credential has these of its own (API.md §7) and nothing else of the common fields, so they
+/// are parsed on their own too.
+#[derive(Debug, Default)]
+#[allow(clippy::option_option)]
+pub struct ExpiryChanges {
+    pub expires_at: Option<Option<Millis>>,
+    pub enabled: Option<bool>,
+    pub recipient_ids: Option<Vec<i64>>,
+}
+
+impl ExpiryChanges {
+    pub fn parse(body: &Fields) -> ApiResult<ExpiryChanges> {
+        Ok(ExpiryChanges {
             expires_at: if body.is_null("expires_at") {
                 Some(None)
             } else {
@@ -77,7 +99,7 @@ impl Changes {
                     .then(|| expires_at(body))
                     .transpose()?
             },
-            expiry_notifications_enabled: body.bool("expiry_notifications_enabled")?,
+            enabled: body.bool("expiry_notifications_enabled")?,
             recipient_ids: body.int_array(RECIPIENTS)?.map(recipients).transpose()?,
         })
     }

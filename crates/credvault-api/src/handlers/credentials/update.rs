@@ -105,7 +105,7 @@ impl Update<'_> {
             next.metadata = JsonText::of(&request::metadata(self.body)?);
         }
         apply_test_expiry(self.state, self.body, &mut next).await?;
-        notify::schedule(Some(&test), &mut next);
+        notify::schedule(&test, &mut next);
         self.apply_mode_to(&mut next, &test).await?;
         let Some(written) = self.state.store.update_credential(&next).await? else {
             return Ok(None);
@@ -135,7 +135,7 @@ impl Update<'_> {
             apply_common(&ctx, &before, self.body)
                 .await?
                 .write_to(&mut next);
-            notify::schedule(Some(&live), &mut next);
+            notify::schedule(&live, &mut next);
             new_key = self.apply_mode_to(&mut next, &live).await?;
         }
         if let Some(enabled) = self.enable_test {

@@ -194,3 +194,30 @@ async fn deleting_the_live_credential_deletes_its_test_credential() {
     assert_eq!(ids(&after), vec![id_of(&plain), id_of(&reborn)]);
     assert_eq!(after["meta"]["count"], 2);
 }
+
+#[tokio::test]
+async fn an_attach_ignores_the_live_credentials_fields_and_checks_its_own_expiry() {
+    let server = Server::in_process().await;
+    let (w, live) = staging(&server).await;
+    let mut body = attach_body(id_of(&live));
+    // The live credential's fields are not the test credential's to set: ignored, not checked.
+    body["description"] = json!(12_345);
+    body["allowed_hosts"] = json!("not a list");
+    body["expiry_notifications_enabled"] = json!("yes");
+    let (status, resp) = server.create_credential(w.editor_key(), body.clone()).await;
+    assert_error(
+        status,
+        &resp,
+        422,
+        Some("expiry_notifications_enabled"),
+        "true or false",
+    );
+    body["expiry_notifications_enabled"] = json!(true);
+    let (status, attached) = server.create_credential(w.editor_key(), body).await;
+    assert_eq!(status, 201, "{attached}");
+    assert_eq!(attached["description"], live["description"]);
+    assert_eq!(
+        attached["test_credential"]["expiry_notifications_enabled"],
+        true
+    );
+}
