@@ -20,13 +20,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use credvault_api::encryption::KeyringCell;
 use credvault_api::notify::{Notifier, NotifyConfig, Tick};
 use credvault_api::{AppState, Settings};
-use credvault_core::crypto::{generate_uid, Keyring, MasterKey};
+use credvault_core::crypto::{generate_uid, Keyring, KeyringWrapKey, MasterKey};
 use credvault_core::expiry::{sequence_start, DAY_MS};
 use credvault_core::model::{Mode, ReadAccess};
 use credvault_core::timefmt::now_millis;
-use credvault_store::{NewCredential, NewUser, PgStore, SqliteStore, Store};
+use credvault_store::{AuditRecord, NewCredential, NewUser, PgStore, SqliteStore, Store};
 use futures_util::stream::{self, StreamExt};
 use serde_json::json;
 use tracing_subscriber::layer::SubscriberExt;
@@ -138,15 +139,21 @@ async fn run(backend: &str, store: Arc<dyn Store>, statements: &AtomicU64) {
 /// state of a server on `store`, the team and the owner.
 async fn tenant(store: &Arc<dyn Store>) -> (AppState, i64, i64) {
     let owner = store
-        .create_user(NewUser {
-            email: "owner@bench.example".into(),
-            first_name: "Owner".into(),
-            last_name: String::new(),
-            admin: true,
-        })
+        .create_user(
+            NewUser {
+                email: "owner@bench.example".into(),
+                first_name: "Owner".into(),
+                last_name: String::new(),
+                admin: true,
+            },
+            bench_audit(),
+        )
         .await
         .unwrap();
-    let team = store.create_team("Bench", "bench").await.unwrap();
+    let team = store
+        .create_team("Bench", "bench", bench_audit())
+        .await
+        .unwrap();
     let settings = Settings {
         public_url: "http://bench".into(),
         rate_limit_per_minute: 0,
@@ -154,11 +161,15 @@ async fn tenant(store: &Arc<dyn Store>) -> (AppState, i64, i64) {
         key_cache_size: 10_000,
         cache_bytes: 128 * 1024 * 1024,
     };
-    let state = AppState::new(
-        store.clone(),
-        Keyring::derived(&MasterKey::generate(), 0),
-        &settings,
-    );
+    let master = MasterKey::generate();
+    let keyring = KeyringCell::create(
+        store.as_ref(),
+        Keyring::derived(&master, 0),
+        KeyringWrapKey::of(&master),
+    )
+    .await
+    .unwrap();
+    let state = AppState::new(store.clone(), keyring, &settings);
     (state, team.id, owner.id)
 }
 
@@ -193,7 +204,7 @@ async fn insert(store: &Arc<dyn Store>, team_id: i64, owner_id: i64, n: usize, e
                 uid,
             };
             let store = store.clone();
-            async move { store.create_credential(new).await.unwrap() }
+            async move { store.create_credential(new, bench_audit()).await.unwrap() }
         })
         .buffer_unordered(64)
         .for_each(|_| async {})
@@ -218,4 +229,9 @@ async fn receiver() -> (String, Arc<AtomicU64>) {
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (url, calls)
+}
+
+/// The audit record of the bench's setup writes.
+fn bench_audit() -> AuditRecord {
+    AuditRecord::system("BenchSetup", serde_json::Map::new())
 }

@@ -62,6 +62,13 @@ pub enum ApiError {
     /// 503: the database does not answer.
     #[error("the database did not answer")]
     Unavailable(#[source] StoreError),
+    /// 503: the stored keyring no longer opens with this instance's master key (it was
+    /// rekeyed), so this instance refuses to seal secrets until it restarts with the new key.
+    #[error("this instance's master key no longer opens the stored keyring")]
+    KeyringStale,
+    /// 503: the audit log file cannot be written, so changes are refused (fail closed).
+    #[error("the audit log cannot be written")]
+    AuditUnavailable(#[source] StoreError),
     /// 500: a bug. What was being done and why it failed are logged, never sent.
     #[error("{context}")]
     Internal {
@@ -138,7 +145,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::AuditUnavailable(_) | ApiError::KeyringStale => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -156,6 +165,14 @@ impl ApiError {
     pub fn public_message(&self) -> String {
         match self {
             ApiError::Unavailable(_) => "the database is unavailable; try again shortly".into(),
+            ApiError::AuditUnavailable(_) => {
+                "the audit log cannot be written, so changes are refused until it can; \
+                 nothing was changed"
+                    .into()
+            }
+            ApiError::KeyringStale => "this instance was started with a master key that was \
+                 since rotated; it cannot store secrets until it is restarted with the new key"
+                .into(),
             ApiError::Internal { .. } => "internal error".into(),
             other => other.to_string(),
         }
@@ -196,6 +213,9 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(_) => {
                 tracing::warn!(error = %self.chain(), "database unavailable");
             }
+            ApiError::AuditUnavailable(_) => {
+                tracing::error!(error = %self.chain(), "change refused: audit log unwritable");
+            }
             ApiError::Internal { .. } => tracing::error!(error = %self.chain(), "internal error"),
             _ => {}
         }
@@ -234,6 +254,7 @@ impl From<StoreError> for ApiError {
                 ApiError::conflict(field, message)
             }
             StoreError::Unavailable(_) => ApiError::Unavailable(e),
+            StoreError::AuditUnavailable(_) => ApiError::AuditUnavailable(e),
             StoreError::Corrupt(_) => ApiError::internal("reading a stored row", e),
         }
     }

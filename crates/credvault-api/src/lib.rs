@@ -15,14 +15,15 @@ use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
-use credvault_core::crypto::Keyring;
 use credvault_store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+pub mod audit;
 pub mod connections;
+pub mod encryption;
 pub mod error;
 pub mod extract;
 pub mod handlers;
@@ -33,7 +34,7 @@ pub mod notify;
 pub mod rotation;
 pub mod secrets;
 
-use handlers::{credentials, folders, health, issuers, openapi, teams, users};
+use handlers::{audit_logs, credentials, folders, health, issuers, openapi, teams, users};
 use middleware::{metrics, ratelimit};
 
 /// Largest request body accepted (413 above it).
@@ -43,7 +44,10 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    pub keyring: Arc<Keyring>,
+    /// The keyring, kept in step with the stored one (data-key rotation, API.md §9).
+    pub keyring: Arc<encryption::KeyringCell>,
+    /// Re-sealing of secrets after a data-key rotation.
+    pub reencryption: Arc<encryption::Reencryption>,
     /// Base of the links in pagination `meta`, without a trailing slash.
     pub public_url: Arc<str>,
     /// None: no rate limit.
@@ -52,6 +56,8 @@ pub struct AppState {
     pub key_cache: Arc<mint::caches::KeyCache>,
     pub token_cache: Arc<mint::caches::TokenCache>,
     pub usage: Arc<mint::usage::UsageRecorder>,
+    /// Mints and refused mints, counted per minute for the audit log.
+    pub mint_audit: Arc<audit::mints::MintAudit>,
     /// Bounded pool for key parsing, checks, KDFs and trial signatures.
     pub key_work: Arc<key_work::KeyWork>,
 }
@@ -73,10 +79,15 @@ pub struct Settings {
 
 impl AppState {
     /// The state of a server on `store`; starts the background usage recorder.
-    pub fn new(store: Arc<dyn Store>, keyring: Keyring, settings: &Settings) -> AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        keyring: encryption::KeyringCell,
+        settings: &Settings,
+    ) -> AppState {
         AppState {
             store: store.clone(),
             keyring: Arc::new(keyring),
+            reencryption: Arc::default(),
             public_url: settings.public_url.trim_end_matches('/').into(),
             rate_limiter: ratelimit::RateLimiter::new(settings.rate_limit_per_minute).map(Arc::new),
             metrics: Arc::default(),
@@ -89,7 +100,12 @@ impl AppState {
                 settings.key_cache_size,
                 settings.cache_bytes,
             )),
-            usage: Arc::new(mint::usage::UsageRecorder::start(store)),
+            usage: Arc::new(mint::usage::UsageRecorder::start(store.clone())),
+            mint_audit: {
+                let mint_audit = Arc::new(audit::mints::MintAudit::default());
+                mint_audit.start(store);
+                mint_audit
+            },
             key_work: Arc::new(key_work::KeyWork::for_this_machine()),
         }
     }
@@ -150,6 +166,17 @@ fn tenant_routes() -> Routes {
             "/folders",
             &["POST", "GET"],
             post(folders::create).get(folders::list),
+        ),
+        ("/audit_logs", &["GET"], get(audit_logs::list)),
+        (
+            "/admin/encryption",
+            &["GET"],
+            get(handlers::encryption::get),
+        ),
+        (
+            "/admin/encryption/rotate",
+            &["POST"],
+            post(handlers::encryption::rotate),
         ),
     ]
 }

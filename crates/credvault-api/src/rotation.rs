@@ -9,8 +9,11 @@
 
 use std::time::Duration;
 
+use credvault_core::audit::AuditRecord;
 use credvault_core::timefmt::now_millis;
+use serde_json::json;
 
+use crate::audit::{object, op};
 use crate::error::ApiResult;
 use crate::handlers::credentials::rotate_row;
 use crate::mint::keys::prepared_key;
@@ -51,7 +54,11 @@ pub async fn run_due(state: &AppState) -> ApiResult<usize> {
         if row.rotate_at.is_none_or(|at| at > now) {
             continue;
         }
-        match rotate_row(state, &row).await {
+        // The scheduler is the user null (API.md §8).
+        let inputs =
+            json!({"inputs": {"credentialId": id}, "credential_id": id, "reason": "schedule"});
+        let audit = AuditRecord::system(op::CREDENTIAL_KEY_ROTATION, object(inputs));
+        match rotate_row(state, &row, audit).await {
             Ok(Some(())) => {
                 tracing::info!(credential_id = id, "key rotated on schedule");
                 rotated += 1;

@@ -22,6 +22,10 @@ const MASTER_KEY_LEN: usize = 32;
 const BLOB_V1: u8 = 1;
 /// A secret sealed under a term: `2 || term || nonce || ciphertext || tag`.
 const BLOB_V2: u8 = 2;
+/// A wrapped keyring that names its current term in clear (authenticated as associated
+/// data): `3 || current term || nonce || ciphertext || tag`, so that a server whose master key
+/// no longer opens it (after a rekey) can still tell whether its own current term is current.
+const KEYRING_V3: u8 = 3;
 const KEYRING_AAD: &[u8] = b"credvault/v2/keyring";
 /// The term of the data key that earlier versions derived from the master key.
 pub const FIRST_TERM: u32 = 1;
@@ -158,9 +162,24 @@ fn aead_open(
     Ok(in_out)
 }
 
-/// The key that wraps the keyring: derived from the master key for nothing else.
-fn wrapping_key(master: &MasterKey) -> RandomizedNonceKey {
-    aead_key(&derive(master, b"credvault/v2/keyring-wrap")[..]).expect("32 bytes is an AES-256 key")
+/// The key that wraps the keyring, derived from the master key for nothing else. A server
+/// keeps it (not the master key) to store the keyring again when it adds or drops a data-key
+/// term.
+pub struct KeyringWrapKey(RandomizedNonceKey);
+
+impl KeyringWrapKey {
+    pub fn of(master: &MasterKey) -> KeyringWrapKey {
+        KeyringWrapKey(
+            aead_key(&derive(master, b"credvault/v2/keyring-wrap")[..])
+                .expect("32 bytes is an AES-256 key"),
+        )
+    }
+}
+
+impl fmt::Debug for KeyringWrapKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyringWrapKey(<redacted>)")
+    }
 }
 
 impl Keyring {
@@ -207,19 +226,113 @@ impl Keyring {
 
     /// The keyring sealed under `master`, as the database stores it.
     pub fn wrap(&self, master: &MasterKey) -> Vec<u8> {
+        self.wrap_with(&KeyringWrapKey::of(master))
+    }
+
+    /// The keyring sealed under the master key's wrapping key.
+    pub fn wrap_with(&self, key: &KeyringWrapKey) -> Vec<u8> {
         let json = Zeroizing::new(
             serde_json::to_vec(&self.material).expect("the keyring always serialises"),
         );
-        aead_seal(&wrapping_key(master), &[BLOB_V1], KEYRING_AAD, &json)
+        let mut header = [0u8; 5];
+        header[0] = KEYRING_V3;
+        header[1..].copy_from_slice(&self.current_term.to_be_bytes());
+        aead_seal(&key.0, &header, &keyring_aad(&header), &json)
+    }
+
+    /// The current term a wrapped keyring names, read without a key; None for a keyring
+    /// wrapped before it was named.
+    pub fn wrapped_current_term(wrapped: &[u8]) -> Option<u32> {
+        match wrapped {
+            [KEYRING_V3, a, b, c, d, ..] => Some(u32::from_be_bytes([*a, *b, *c, *d])),
+            _ => None,
+        }
     }
 
     /// The keyring `wrapped` holds; [`CryptoError::Open`] when `master` is not the key that
     /// wrapped it (or the record was altered).
     pub fn unwrap(master: &MasterKey, wrapped: &[u8]) -> Result<Keyring, CryptoError> {
-        let body = wrapped.strip_prefix(&[BLOB_V1]).ok_or(CryptoError::Open)?;
-        let json = aead_open(&wrapping_key(master), KEYRING_AAD, body)?;
+        Keyring::unwrap_with(&KeyringWrapKey::of(master), wrapped)
+    }
+
+    /// [`Keyring::unwrap`] with the master key's wrapping key.
+    pub fn unwrap_with(key: &KeyringWrapKey, wrapped: &[u8]) -> Result<Keyring, CryptoError> {
+        let json = match wrapped.first() {
+            Some(&BLOB_V1) => aead_open(&key.0, KEYRING_AAD, &wrapped[1..])?,
+            Some(&KEYRING_V3) if wrapped.len() > 5 => {
+                aead_open(&key.0, &keyring_aad(&wrapped[..5]), &wrapped[5..])?
+            }
+            _ => return Err(CryptoError::Open),
+        };
         let material: Material = serde_json::from_slice(&json).map_err(|_| CryptoError::Open)?;
-        Keyring::from_material(material)
+        let keyring = Keyring::from_material(material)?;
+        match Keyring::wrapped_current_term(wrapped) {
+            Some(term) if term != keyring.current_term => Err(CryptoError::Open),
+            _ => Ok(keyring),
+        }
+    }
+
+    /// This keyring with a new, random data key as the current term (the highest term so
+    /// far plus one), made at `created_at`; the older terms stay to open what they sealed.
+    #[must_use]
+    pub fn with_new_term(&self, created_at: i64) -> Keyring {
+        let term = self
+            .material
+            .terms
+            .iter()
+            .map(|t| t.term)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let mut key = Zeroizing::new([0u8; 32]);
+        rand::fill(&mut key[..]).expect("the system random generator failed");
+        let mut terms = self.material.terms.clone();
+        terms.push(TermMaterial {
+            term,
+            key: STANDARD.encode(&key[..]),
+            created_at,
+        });
+        Keyring::from_material(Material {
+            current_term: term,
+            terms,
+            api_key_hmac: self.material.api_key_hmac.clone(),
+        })
+        .expect("a new term is well-formed")
+    }
+
+    /// This keyring without the `dropped` terms; the current term always stays.
+    #[must_use]
+    pub fn without_terms(&self, dropped: &[u32]) -> Keyring {
+        let terms = self
+            .material
+            .terms
+            .iter()
+            .filter(|t| t.term == self.current_term || !dropped.contains(&t.term))
+            .cloned()
+            .collect();
+        Keyring::from_material(Material {
+            current_term: self.current_term,
+            terms,
+            api_key_hmac: self.material.api_key_hmac.clone(),
+        })
+        .expect("the current term stays")
+    }
+
+    /// Whether this keyring holds a key of `term`.
+    pub fn has_term(&self, term: u32) -> bool {
+        self.data_key(term).is_some()
+    }
+
+    /// When `term` stopped sealing new secrets: when the next term was made. None for the
+    /// current term and for terms this keyring lacks.
+    pub fn superseded_at(&self, term: u32) -> Option<i64> {
+        self.material
+            .terms
+            .iter()
+            .filter(|t| t.term > term)
+            .map(|t| t.created_at)
+            .min()
+            .filter(|_| self.has_term(term))
     }
 
     /// The term new secrets are sealed with.
@@ -283,6 +396,11 @@ impl Keyring {
     pub fn hash_api_key(&self, key: &str) -> Vec<u8> {
         hmac::sign(&self.api_keys, key.as_bytes()).as_ref().to_vec()
     }
+}
+
+/// The associated data of a wrapped keyring: its purpose and its clear header.
+fn keyring_aad(header: &[u8]) -> Vec<u8> {
+    [KEYRING_AAD, header].concat()
 }
 
 /// The data-key term a sealed blob names; None for what is not a blob.
@@ -411,6 +529,46 @@ mod tests {
             (BLOB_V2, Some(FIRST_TERM))
         );
         assert_eq!(term_of(b"\x07garbage"), None);
+    }
+
+    #[test]
+    fn a_new_term_seals_new_secrets_and_old_terms_still_open() {
+        let master = MasterKey::generate();
+        let ring = Keyring::derived(&master, 5);
+        let old = ring.seal(b"aad", b"old");
+        let next = ring.with_new_term(9);
+        assert_eq!(next.current_term(), 2);
+        assert_eq!(next.terms(), vec![(1, 5), (2, 9)]);
+        assert_eq!(next.superseded_at(1), Some(9));
+        assert_eq!(next.superseded_at(2), None);
+        let new = next.seal(b"aad", b"new");
+        assert_eq!(term_of(&new), Some(2));
+        assert_eq!(next.open(b"aad", &old).unwrap().as_slice(), b"old");
+        assert!(
+            ring.open(b"aad", &new).is_err(),
+            "the old keyring lacks term 2"
+        );
+        assert_eq!(next.hash_api_key("k"), ring.hash_api_key("k"));
+        let wrapped = next.wrap(&master);
+        assert_eq!(Keyring::wrapped_current_term(&wrapped), Some(2));
+        let again = Keyring::unwrap(&master, &wrapped).unwrap();
+        assert_eq!(again.open(b"aad", &new).unwrap().as_slice(), b"new");
+        let mut renamed = wrapped.clone();
+        renamed[4] = 1;
+        assert!(
+            Keyring::unwrap(&master, &renamed).is_err(),
+            "the header is authenticated"
+        );
+    }
+
+    #[test]
+    fn dropping_terms_keeps_the_current_one() {
+        let ring = Keyring::derived(&MasterKey::generate(), 0).with_new_term(1);
+        let dropped = ring.without_terms(&[1, 2]);
+        assert_eq!(dropped.terms(), vec![(2, 1)]);
+        assert!(!dropped.has_term(1));
+        assert_eq!(dropped.superseded_at(1), None);
+        assert_eq!(dropped.with_new_term(3).current_term(), 3);
     }
 
     #[test]

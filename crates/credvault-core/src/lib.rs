@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod crypto;
 pub mod expiry;
 pub mod hosts;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use credvault_core::model::{Mode, ReadAccess};
-use credvault_store::{NewCredential, NewUser, SqliteStore, Store};
+use credvault_store::{AuditRecord, NewCredential, NewUser, SqliteStore, Store};
 use serde_json::json;
 
 const CREDENTIALS: usize = 100_000;
@@ -20,15 +20,21 @@ async fn main() {
     let db = dir.path().join("credvault.db");
     let store = Arc::new(SqliteStore::open(&db).await.unwrap());
     let owner = store
-        .create_user(NewUser {
-            email: "owner@bench.example".into(),
-            first_name: String::new(),
-            last_name: String::new(),
-            admin: true,
-        })
+        .create_user(
+            NewUser {
+                email: "owner@bench.example".into(),
+                first_name: String::new(),
+                last_name: String::new(),
+                admin: true,
+            },
+            bench_audit(),
+        )
         .await
         .unwrap();
-    let team = store.create_team("Bench", "bench").await.unwrap();
+    let team = store
+        .create_team("Bench", "bench", bench_audit())
+        .await
+        .unwrap();
     let started = Instant::now();
     // 64 creates in flight at a time, as concurrent API creates would be.
     let mut tasks = tokio::task::JoinSet::new();
@@ -39,7 +45,7 @@ async fn main() {
         let store = store.clone();
         tasks.spawn(async move {
             store
-                .create_credential(credential(team.id, owner.id, n))
+                .create_credential(credential(team.id, owner.id, n), bench_audit())
                 .await
                 .unwrap();
         });
@@ -97,4 +103,9 @@ fn credential(team_id: i64, owner_id: i64, n: usize) -> NewCredential {
         rotate_at: None,
         notify_at: None,
     }
+}
+
+/// The audit record of the bench's writes.
+fn bench_audit() -> AuditRecord {
+    AuditRecord::system("BenchSetup", serde_json::Map::new())
 }

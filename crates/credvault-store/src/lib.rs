@@ -8,15 +8,20 @@
 
 #![forbid(unsafe_code)]
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+pub use credvault_core::audit::{AuditEntry, AuditRecord};
 use credvault_core::model::{Channel, Mode, NotificationStatus, ReadAccess, Role};
 
+mod audit;
 mod columns;
 mod json_text;
 mod postgres;
 mod queries;
 mod rows;
 mod sqlite;
+pub use audit::{AuditFilter, AuditHead, AuditSink};
 pub use json_text::JsonText;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -35,6 +40,10 @@ pub enum StoreError {
     /// A row holds data this version cannot read.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The audit stream (API.md §8) could not take a change's entry, so the change was not
+    /// made.
+    #[error("the audit log cannot be written: {0}")]
+    AuditUnavailable(String),
 }
 
 /// Which uniqueness rule a write hit.
@@ -404,6 +413,28 @@ pub struct MintContext {
     pub credential: Credential,
 }
 
+/// A credential's sealed secret, as re-encryption after a data-key rotation sees it (API.md
+/// §9): with what its associated data binds it to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SealedSecret {
+    pub id: i64,
+    pub team_id: i64,
+    pub uid: String,
+    pub secret: Vec<u8>,
+}
+
+/// Seals a secret again under the current term; None leaves it as it is (it does not open).
+/// The plaintext never leaves the function: the store sees only sealed bytes.
+pub type Reseal = dyn Fn(&SealedSecret) -> Option<Vec<u8>> + Send + Sync;
+
+/// What one [`Store::reseal_secrets`] batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResealBatch {
+    /// The last id looked at; None when no secret of an older term was left after `after_id`.
+    pub last_id: Option<i64>,
+    pub resealed: u64,
+}
+
 /// A page of rows plus the total count of rows matching the query.
 #[derive(Debug, Clone)]
 pub struct Page<T> {
@@ -418,6 +449,14 @@ pub struct PageRequest {
     pub limit: i64,
 }
 
+/// The storage the API works against.
+///
+/// Every method that changes data takes the [`AuditRecord`] of the change and appends it to
+/// the audit log in the same transaction (API.md §8): a change without its entry, or an entry
+/// without its change, cannot be committed. A create adds the new row's id to the record's
+/// `inputs` (`user_id`, `api_key_id`, `team_id`, `folder_id`, `credential_id`,
+/// `test_credential_id`) unless the caller set it. A call that changes nothing (a stale
+/// version, a missing row) records nothing.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Answers when the database does; used by `/readyz`.
@@ -429,27 +468,44 @@ pub trait Store: Send + Sync + 'static {
     async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
     /// Writes `value` unless the key exists; returns whether it was written.
     async fn insert_meta(&self, key: &str, value: &[u8]) -> Result<bool>;
-    /// Replaces the value of `key` with `value` if it is still `expected`; returns whether it
-    /// was replaced.
-    async fn replace_meta(&self, key: &str, expected: &[u8], value: &[u8]) -> Result<bool>;
+    /// Replaces the value of `key` with `value` if it is still `expected`, recording `audit`;
+    /// returns whether it was replaced.
+    async fn replace_meta(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: &[u8],
+        audit: AuditRecord,
+    ) -> Result<bool>;
 
     async fn count_users(&self) -> Result<i64>;
-    async fn create_user(&self, user: NewUser) -> Result<User>;
+    async fn create_user(&self, user: NewUser, audit: AuditRecord) -> Result<User>;
     async fn get_user(&self, id: i64) -> Result<Option<User>>;
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>>;
     /// Records that the user made an authenticated request at `at`.
     async fn touch_user(&self, id: i64, at: Millis) -> Result<()>;
     /// Marks the user inactive, so that their API keys stop working; refuses to leave the
     /// tenant without an active admin. Deactivating an inactive user changes nothing.
-    async fn deactivate_user(&self, id: i64, at: Millis) -> Result<Deactivation>;
+    async fn deactivate_user(
+        &self,
+        id: i64,
+        at: Millis,
+        audit: AuditRecord,
+    ) -> Result<Deactivation>;
 
-    async fn create_api_key(&self, user_id: i64, name: &str, key_hash: &[u8]) -> Result<ApiKey>;
+    async fn create_api_key(
+        &self,
+        user_id: i64,
+        name: &str,
+        key_hash: &[u8],
+        audit: AuditRecord,
+    ) -> Result<ApiKey>;
     /// The live (unrevoked) key with this hash and the active user it belongs to.
     async fn find_api_key(&self, key_hash: &[u8]) -> Result<Option<(Vec<u8>, User)>>;
     /// Revokes a key of this user; false if there is no such unrevoked key.
-    async fn revoke_api_key(&self, user_id: i64, key_id: i64) -> Result<bool>;
+    async fn revoke_api_key(&self, user_id: i64, key_id: i64, audit: AuditRecord) -> Result<bool>;
 
-    async fn create_team(&self, name: &str, slug: &str) -> Result<Team>;
+    async fn create_team(&self, name: &str, slug: &str, audit: AuditRecord) -> Result<Team>;
     async fn get_team(&self, id: i64) -> Result<Option<Team>>;
     /// The team and `user_id`'s role in it (None if not a member), in one query.
     async fn get_team_with_role(
@@ -461,12 +517,23 @@ pub trait Store: Send + Sync + 'static {
     /// All teams (`member` = None) or those `member` belongs to, by id.
     async fn list_teams(&self, member: Option<i64>, page: PageRequest) -> Result<Page<Team>>;
     /// Adds the user to the team with `role`, or changes the role if already a member.
-    async fn set_membership(&self, team_id: i64, user_id: i64, role: Role) -> Result<()>;
+    async fn set_membership(
+        &self,
+        team_id: i64,
+        user_id: i64,
+        role: Role,
+        audit: AuditRecord,
+    ) -> Result<()>;
     async fn get_membership(&self, team_id: i64, user_id: i64) -> Result<Option<Role>>;
     /// Takes the user out of the team; false if they were not a member.
-    async fn remove_membership(&self, team_id: i64, user_id: i64) -> Result<bool>;
+    async fn remove_membership(
+        &self,
+        team_id: i64,
+        user_id: i64,
+        audit: AuditRecord,
+    ) -> Result<bool>;
 
-    async fn create_folder(&self, folder: NewFolder) -> Result<Folder>;
+    async fn create_folder(&self, folder: NewFolder, audit: AuditRecord) -> Result<Folder>;
     async fn get_folder(&self, id: i64) -> Result<Option<Folder>>;
     /// Folders of one team, or (`team_id` = None) of the teams `member` belongs to, or all.
     async fn list_folders(
@@ -476,7 +543,11 @@ pub trait Store: Send + Sync + 'static {
         page: PageRequest,
     ) -> Result<Page<Folder>>;
 
-    async fn create_credential(&self, credential: NewCredential) -> Result<Credential>;
+    async fn create_credential(
+        &self,
+        credential: NewCredential,
+        audit: AuditRecord,
+    ) -> Result<Credential>;
     /// The live credential with this public issuer id.
     async fn get_credential_by_issuer(&self, issuer_id: &str) -> Result<Option<Credential>>;
     /// A live credential with its owner and test credential times, in one query.
@@ -489,7 +560,11 @@ pub trait Store: Send + Sync + 'static {
     /// Writes every mutable column of `credential` if its stored `version` still equals
     /// `credential.version`; the stored version then moves on by one and `updated_at` to now.
     /// None when the row changed meanwhile (or is gone): the caller reloads and retries.
-    async fn update_credential(&self, credential: &Credential) -> Result<Option<Credential>>;
+    async fn update_credential(
+        &self,
+        credential: &Credential,
+        audit: AuditRecord,
+    ) -> Result<Option<Credential>>;
     /// As [`Store::update_credential`], and in the same transaction records the key the update
     /// replaces; forgets retired keys of the credential whose time has passed, and the oldest
     /// beyond [`MAX_RETIRED_KEYS`].
@@ -497,6 +572,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         credential: &Credential,
         retired: &RetiredKey,
+        audit: AuditRecord,
     ) -> Result<Option<Credential>>;
     /// JWT credentials (live and test) without a recorded `key_id`, after `after_id` by id.
     async fn jwt_without_key_id(&self, after_id: i64, limit: i64) -> Result<Vec<Credential>>;
@@ -511,7 +587,7 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
     ) -> Result<Vec<RetiredKey>>;
     /// Deletes a live credential and its test credential; false if there was none.
-    async fn delete_credential(&self, id: i64) -> Result<bool>;
+    async fn delete_credential(&self, id: i64, audit: AuditRecord) -> Result<bool>;
     /// For a mint: the caller behind an unrevoked API key, and the live credential `id`. None
     /// when either is missing (the caller tells which apart with [`Store::find_api_key`]).
     async fn mint_context(&self, key_hash: &[u8], id: i64) -> Result<Option<MintContext>>;
@@ -582,5 +658,40 @@ pub trait Store: Send + Sync + 'static {
 
     /// Attaches a test credential and turns `test_credential_enabled` on for its live
     /// credential, in one transaction. Conflict::TestCredential if one is already attached.
-    async fn attach_test_credential(&self, credential: NewCredential) -> Result<Credential>;
+    async fn attach_test_credential(
+        &self,
+        credential: NewCredential,
+        audit: AuditRecord,
+    ) -> Result<Credential>;
+
+    /// How many credential secrets (live and test) each data-key term seals, by term.
+    async fn count_secrets_by_term(&self) -> Result<Vec<(u32, i64)>>;
+    /// Seals again, in one transaction, up to `limit` secrets of terms below `term` whose
+    /// credential ids come after `after_id`, in id order, each with `reseal`. The rows are
+    /// locked until the commit (on PostgreSQL another instance's batch skips them), so each
+    /// secret is re-sealed once, and a write of the credential meanwhile waits. The version and
+    /// `updated_at` stay: the secret itself is unchanged.
+    async fn reseal_secrets(
+        &self,
+        term: u32,
+        after_id: i64,
+        limit: i64,
+        reseal: &Reseal,
+    ) -> Result<ResealBatch>;
+
+    /// Sends every entry appended from now on to `sink` too, before its change commits.
+    fn stream_audit_to(&self, sink: Arc<dyn AuditSink>);
+    /// Appends entries that record no change of their own (aggregated mints), in one
+    /// transaction.
+    async fn append_audit(&self, records: Vec<AuditRecord>) -> Result<()>;
+    /// Entries matching `filter`, newest first.
+    async fn list_audit_logs(
+        &self,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>>;
+    /// Up to `limit` entries after `after_id`, in chain order.
+    async fn audit_chain(&self, after_id: i64, limit: i64) -> Result<Vec<AuditEntry>>;
+    /// The chain's last entry as the database records it.
+    async fn audit_head(&self) -> Result<AuditHead>;
 }

@@ -97,7 +97,7 @@ pub static COUNT_CREDENTIALS: LazyLock<String> =
 pub const INSERT_COLUMNS: &str = "uid, team_id, live_id, name, slug, mode, folder_id, \
      read_access, shared_team_slugs, description, metadata, allowed_hosts, owner_id, \
      expires_at, expiry_notifications_enabled, notification_recipient_ids, config, secret, \
-     issuer_id, key_id, rotate_at, notify_at, created_at, updated_at";
+     secret_term, issuer_id, key_id, rotate_at, notify_at, created_at, updated_at";
 /// One new credential row; returns its id (the caller has the rest, see
 /// [`crate::NewCredential::into_stored`]).
 pub static INSERT_CREDENTIAL: LazyLock<String> = LazyLock::new(|| {
@@ -113,10 +113,17 @@ pub static INSERT_CREDENTIAL: LazyLock<String> = LazyLock::new(|| {
 pub const UPDATE_CREDENTIAL: &str = "UPDATE credentials SET name = $1, slug = $2, \
      folder_id = $3, read_access = $4, shared_team_slugs = $5, description = $6, metadata = $7, \
      allowed_hosts = $8, expires_at = $9, expiry_notifications_enabled = $10, \
-     notification_recipient_ids = $11, config = $12, secret = $13, \
+     notification_recipient_ids = $11, config = $12, secret = $13, secret_term = $22, \
      test_credential_enabled = $14, key_id = $15, key_rotated_at = $16, rotate_at = $17, \
      notify_at = $18, version = version + 1, updated_at = $19 \
      WHERE id = $20 AND version = $21 RETURNING *";
+/// Secrets of terms before `$1` after id `$2`, in id order (PostgreSQL adds its row locks).
+pub const OLD_TERM_SECRETS: &str = "SELECT id, team_id, uid, secret FROM credentials \
+     WHERE secret_term < $1 AND id > $2 ORDER BY id LIMIT $3";
+pub const RESEAL_SECRET: &str =
+    "UPDATE credentials SET secret = $1, secret_term = $2 WHERE id = $3";
+pub const COUNT_SECRETS_BY_TERM: &str = "SELECT secret_term, COUNT(*) AS n FROM credentials \
+     GROUP BY secret_term ORDER BY secret_term";
 pub const DUE_ROTATIONS: &str = "SELECT id FROM credentials \
      WHERE rotate_at <= $1 AND live_id IS NULL ORDER BY rotate_at LIMIT $2";
 pub const GET_CREDENTIAL_BY_ISSUER: &str =

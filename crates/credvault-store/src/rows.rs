@@ -287,6 +287,65 @@ where
     Ok(true)
 }
 
+/// One [`crate::Store::reseal_secrets`] batch on the caller's transaction; `select` is the
+/// backend's [`crate::queries::OLD_TERM_SECRETS`] (with its row locks).
+pub(crate) async fn reseal_batch<DB>(
+    conn: &mut DB::Connection,
+    select: &'static str,
+    (term, after_id, limit): (u32, i64, i64),
+    reseal: &crate::Reseal,
+    db_error: fn(sqlx::Error) -> StoreError,
+) -> Result<crate::ResealBatch>
+where
+    DB: Database,
+    DB::Row: Columns,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'t> &'t [u8]: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    let rows = sqlx::query::<DB>(select)
+        .bind(i64::from(term))
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let mut batch = crate::ResealBatch {
+        last_id: None,
+        resealed: 0,
+    };
+    for row in &rows {
+        let sealed = crate::SealedSecret {
+            id: row.int("id")?,
+            team_id: row.int("team_id")?,
+            uid: row.text("uid")?,
+            secret: row.blob("secret")?,
+        };
+        batch.last_id = Some(sealed.id);
+        let Some(again) = reseal(&sealed) else {
+            continue;
+        };
+        sqlx::query::<DB>(q::RESEAL_SECRET)
+            .bind(again.as_slice())
+            .bind(secret_term(&again))
+            .bind(sealed.id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+        batch.resealed += 1;
+    }
+    Ok(batch)
+}
+
+/// A row of [`crate::queries::COUNT_SECRETS_BY_TERM`].
+pub(crate) fn term_count(row: &impl Columns) -> Result<(u32, i64)> {
+    let term = row.int("secret_term")?;
+    let term = u32::try_from(term)
+        .map_err(|_| StoreError::Corrupt(format!("secret_term {term} out of range")))?;
+    Ok((term, row.int("n")?))
+}
+
 /// A row of [`crate::queries::FIND_API_KEY`]: the key's hash and its user.
 pub(crate) fn key_and_user(row: &impl Columns) -> Result<(Vec<u8>, User)> {
     Ok((row.blob("key_hash")?, user(row)?))
@@ -295,6 +354,12 @@ pub(crate) fn key_and_user(row: &impl Columns) -> Result<(Vec<u8>, User)> {
 /// A row of [`crate::queries::COUNT_CREDENTIALS_BY_MODE`].
 pub(crate) fn mode_count(row: &impl Columns) -> Result<(Mode, i64)> {
     Ok((row.named("mode", Mode::parse)?, row.int("n")?))
+}
+
+/// The data-key term a sealed secret names (API.md §9), kept in its own column so that
+/// re-encryption finds and counts secrets by term; 1 (the first term) for what names none.
+pub(crate) fn secret_term(secret: &[u8]) -> i64 {
+    i64::from(credvault_core::crypto::term_of(secret).unwrap_or(credvault_core::crypto::FIRST_TERM))
 }
 
 /// Binding a credential's values onto a statement, on either backend.
@@ -339,6 +404,7 @@ where
             .bind(json_text(&c.notification_recipient_ids))
             .bind(c.config.as_str())
             .bind(c.secret.as_slice())
+            .bind(secret_term(&c.secret))
             .bind(c.issuer_id.as_str())
             .bind(c.key_id.as_deref())
             .bind(c.rotate_at)
@@ -369,5 +435,6 @@ where
             .bind(at)
             .bind(c.id)
             .bind(c.version)
+            .bind(secret_term(&c.secret))
     }
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod audit;
 mod backup;
 mod startup;
 
@@ -48,6 +49,16 @@ enum Command {
     /// Open the database and its keyring with the master key, count what it holds, and exit 0
     /// (1 if the key does not open it): the check after a restore, on either backend.
     Check(CheckArgs),
+    /// The audit log (API.md §8).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the audit log's hash chain: exit 0 with the number of entries, or 1 naming the
+    /// first entry that was changed, deleted or reordered.
+    Verify(DbArgs),
 }
 
 #[derive(Args, Clone)]
@@ -183,6 +194,10 @@ pub struct ServeArgs {
     /// CREDVAULT_MASTER_KEY (base64), when set, takes precedence. Default <data-dir>/master.key.
     #[arg(long, env = "CREDVAULT_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
+    /// Also append every audit log entry to this file, one JSON object per line (created with
+    /// mode 0600). While it cannot be written, changes are refused with 503.
+    #[arg(long, env = "CREDVAULT_AUDIT_LOG_FILE")]
+    pub audit_log_file: Option<PathBuf>,
 }
 
 /// Logs go to stderr, filtered by `CREDVAULT_LOG` (or `RUST_LOG`), default `info`.
@@ -230,6 +245,7 @@ fn main() -> ExitCode {
             Command::Backup(args) => backup::backup(args).await,
             Command::Restore(args) => backup::restore(args).await,
             Command::Check(args) => backup::check(args).await,
+            Command::Audit(AuditCommand::Verify(args)) => audit::verify(args).await,
         }
     });
     match result {

@@ -10,11 +10,16 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Context, Result};
 use std::time::Duration;
 
+use credvault_api::audit::file::AuditFile;
+use credvault_api::audit::{object, op};
 use credvault_api::connections::{self, ConnectionLimits};
+use credvault_api::encryption::{KeyringCell, KEYRING_META};
 use credvault_api::notify::{Notifier, NotifyConfig};
 use credvault_api::{AppState, Settings};
-use credvault_core::crypto::{generate_api_key, Keyring, MasterKey};
+use credvault_core::audit::AuditRecord;
+use credvault_core::crypto::{generate_api_key, Keyring, KeyringWrapKey, MasterKey};
 use credvault_store::{Conflict, NewUser, PgStore, SqliteStore, Store, StoreError};
+use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::{DbArgs, NotifyArgs, RekeyArgs, ServeArgs};
@@ -22,7 +27,9 @@ use crate::{DbArgs, NotifyArgs, RekeyArgs, ServeArgs};
 /// Before the keyring: a record sealed with the derived data key, to refuse another master key.
 const KEY_CHECK: &str = "master_key_check";
 /// The keyring, wrapped by the master key (API.md §9).
-const KEYRING: &str = "keyring";
+const KEYRING: &str = KEYRING_META;
+/// How often a server looks whether the keyring changed and secrets wait to be re-sealed.
+const REENCRYPTION_CHECK: Duration = Duration::from_secs(5);
 const WRONG_MASTER_KEY: &str = "the master key does not match this database: it was created \
      with a different key. Start with the original master key (CREDVAULT_MASTER_KEY or \
      --master-key-file), or the new one after a rekey";
@@ -241,8 +248,12 @@ pub async fn rekey(args: RekeyArgs) -> Result<()> {
         .get_meta(KEYRING)
         .await?
         .context("the keyring record vanished")?;
+    let audit = AuditRecord::system(
+        op::MASTER_KEY_ROTATION,
+        object(json!({"inputs": {"command": "rekey"}, "terms": keyring.current_term()})),
+    );
     if !store
-        .replace_meta(KEYRING, &old, &keyring.wrap(&new))
+        .replace_meta(KEYRING, &old, &keyring.wrap(&new), audit)
         .await?
     {
         bail!("the keyring changed while it was being re-wrapped (another rekey?); run it again");
@@ -287,15 +298,22 @@ async fn bootstrap_owner(data_dir: &Path, store: &dyn Store, keyring: &Keyring) 
     }
     let email =
         std::env::var("CREDVAULT_BOOTSTRAP_EMAIL").unwrap_or_else(|_| DEFAULT_OWNER_EMAIL.into());
-    let owner = match store
-        .create_user(NewUser {
-            email: email.trim().to_lowercase(),
-            first_name: "Owner".into(),
-            last_name: String::new(),
-            admin: true,
-        })
-        .await
-    {
+    let bootstrap = |operation, inputs| {
+        let mut inputs = object(inputs);
+        inputs.insert("reason".into(), json!("bootstrap"));
+        AuditRecord::system(operation, inputs)
+    };
+    let new = NewUser {
+        email: email.trim().to_lowercase(),
+        first_name: "Owner".into(),
+        last_name: String::new(),
+        admin: true,
+    };
+    let audit = bootstrap(
+        op::USER_CREATION,
+        json!({"inputs": {"email": new.email, "firstName": "Owner", "lastName": "", "admin": true}}),
+    );
+    let owner = match store.create_user(new, audit).await {
         Ok(owner) => owner,
         // Another instance bootstrapped the same database at the same moment.
         Err(StoreError::Conflict(Conflict::UserEmail)) => return Ok(()),
@@ -310,8 +328,12 @@ async fn bootstrap_owner(data_dir: &Path, store: &dyn Store, keyring: &Keyring) 
         create_data_dir(data_dir)?;
         write_private_file(path, format!("{}\n", key.as_str()).as_bytes())?;
     }
+    let audit = bootstrap(
+        op::TOKEN_CREATION,
+        json!({"inputs": {"name": "bootstrap", "userId": owner.id}, "user_id": owner.id}),
+    );
     store
-        .create_api_key(owner.id, "bootstrap", &keyring.hash_api_key(&key))
+        .create_api_key(owner.id, "bootstrap", &keyring.hash_api_key(&key), audit)
         .await?;
     match key_file {
         Some(path) => {
@@ -385,11 +407,21 @@ fn default_sender() -> String {
 
 pub async fn serve(args: ServeArgs) -> Result<()> {
     let store = open_store(&args.db).await?;
+    if let Some(path) = &args.audit_log_file {
+        let file = AuditFile::open(path)
+            .with_context(|| format!("cannot open the audit log file {}", path.display()))?;
+        store.stream_audit_to(Arc::new(file));
+    }
     let key_file = args.master_key_file.as_deref();
     let master = load_master_key(&args.db, key_file, store.as_ref(), true).await?;
     let keyring = open_keyring(store.as_ref(), &master).await?;
+    let wrapped = store
+        .get_meta(KEYRING)
+        .await?
+        .context("the keyring record vanished")?;
+    let keyring = KeyringCell::new(keyring, wrapped, KeyringWrapKey::of(&master));
     drop(master);
-    bootstrap_owner(&args.db.data_dir, store.as_ref(), &keyring).await?;
+    bootstrap_owner(&args.db.data_dir, store.as_ref(), &keyring.current()).await?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -406,8 +438,13 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         cache_bytes: args.cache_max_mib.saturating_mul(1024 * 1024),
     };
     let state = AppState::new(store.clone(), keyring, &settings);
+    let mint_audit = state.mint_audit.clone();
     let every = std::time::Duration::from_secs(args.rotation_check_seconds.max(1));
     let rotations = credvault_api::rotation::start(state.clone(), every);
+    let reencryption =
+        state
+            .reencryption
+            .start(state.keyring.clone(), store.clone(), REENCRYPTION_CHECK);
     let notifications = notifier(&args.notify)?.start(
         state.clone(),
         Duration::from_secs(args.notify.notify_interval_seconds.max(1)),
@@ -426,6 +463,9 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     .await;
     rotations.abort();
     notifications.abort();
+    reencryption.abort();
+    // The minute in progress too: its mints are recorded before the process ends.
+    mint_audit.flush(store.as_ref(), None).await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -9,8 +9,9 @@ use axum::http::HeaderMap;
 use credvault_core::crypto::hashes_equal;
 use credvault_core::model::Role;
 use credvault_core::timefmt::now_millis;
-use credvault_store::{CredentialView, MintContext, Team, User};
+use credvault_store::{AuditRecord, CredentialView, MintContext, Team, User};
 
+use crate::audit::RequestInfo;
 use crate::error::{ApiError, ApiResult};
 use crate::{path_id, AppState};
 
@@ -21,6 +22,8 @@ pub const BAD_KEY: ApiError = ApiError::Unauthorized("the API key is unknown or 
 
 pub struct Caller {
     pub user: User,
+    /// Where the request came from, for the audit log.
+    pub request: RequestInfo,
 }
 
 /// The API key of a request: `Authorization: Bearer <key>` or `X-User-Token: <key>`.
@@ -45,12 +48,15 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Caller> {
         let key = presented_key(&parts.headers).ok_or(NO_KEY)?;
-        let hash = state.keyring.hash_api_key(key);
+        let hash = state.keyring.current().hash_api_key(key);
         match state.store.find_api_key(&hash).await? {
             Some((stored, user)) if hashes_equal(&stored, &hash) => {
                 authenticated(state, key);
                 record_last_seen(state, &user);
-                Ok(Caller { user })
+                Ok(Caller {
+                    user,
+                    request: RequestInfo::of(parts),
+                })
             }
             _ => Err(BAD_KEY),
         }
@@ -60,7 +66,7 @@ impl FromRequestParts<AppState> for Caller {
 /// The caller of a mint and the live credential `{id}` of the path, read in one query (the
 /// per-mint database work). 401 for a missing or unknown key, 404 for a missing credential;
 /// whether this caller may mint from it is [`crate::mint::policy::authorize`]'s to say.
-pub struct MintCaller(pub MintContext);
+pub struct MintCaller(pub MintContext, pub RequestInfo);
 
 impl FromRequestParts<AppState> for MintCaller {
     type Rejection = ApiError;
@@ -71,11 +77,11 @@ impl FromRequestParts<AppState> for MintCaller {
             .map_err(|e| ApiError::not_found(e.body_text()))?;
         let id = path_id(&raw_id, "credential")?;
         let key = presented_key(&parts.headers).ok_or(NO_KEY)?;
-        let hash = state.keyring.hash_api_key(key);
+        let hash = state.keyring.current().hash_api_key(key);
         match state.store.mint_context(&hash, id).await? {
             Some(ctx) if hashes_equal(&ctx.key_hash, &hash) => {
                 authenticated(state, key);
-                Ok(MintCaller(ctx))
+                Ok(MintCaller(ctx, RequestInfo::of(parts)))
             }
             // No row: the key or the credential is missing; a second lookup tells which.
             _ => Err(match state.store.find_api_key(&hash).await? {
@@ -119,6 +125,11 @@ fn record_last_seen(state: &AppState, user: &User) {
 impl Caller {
     pub fn is_admin(&self) -> bool {
         self.user.admin
+    }
+
+    /// The audit record of `operation` made by this request, with `inputs` (a JSON object).
+    pub fn audit(&self, operation: &'static str, inputs: serde_json::Value) -> AuditRecord {
+        crate::audit::record(&self.user, &self.request, operation, inputs)
     }
 
     /// The caller's role in a team; tenant admins act as TEAM_ADMIN everywhere.

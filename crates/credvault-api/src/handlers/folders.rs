@@ -7,6 +7,7 @@ use credvault_core::model::Role;
 use credvault_store::{Folder, NewFolder};
 use serde_json::{json, Value};
 
+use crate::audit::op;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::auth::{require_role, Caller};
 use crate::extract::body::JsonBody;
@@ -52,15 +53,25 @@ pub async fn create(
     if let Some(parent_id) = parent_folder_id {
         credential_folder_of_team(&state, parent_id, team.id, "parent_folder_id").await?;
     }
-    let folder = state
-        .store
-        .create_folder(NewFolder {
-            team_id: team.id,
-            name: name.to_string(),
-            content_type: CREDENTIAL.to_string(),
-            parent_folder_id,
-        })
-        .await?;
+    let audit = caller.audit(
+        op::FOLDER_CREATION,
+        json!({
+            "inputs": {
+                "name": name,
+                "contentType": CREDENTIAL,
+                "teamId": team.id,
+                "parentFolderId": parent_folder_id,
+            },
+            "team_id": team.id,
+        }),
+    );
+    let new = NewFolder {
+        team_id: team.id,
+        name: name.to_string(),
+        content_type: CREDENTIAL.to_string(),
+        parent_folder_id,
+    };
+    let folder = state.store.create_folder(new, audit).await?;
     Ok((StatusCode::CREATED, Json(folder_json(&folder))))
 }
 

@@ -10,6 +10,7 @@ use credvault_core::timefmt::format_millis;
 use credvault_store::Team;
 use serde_json::{json, Value};
 
+use crate::audit::op;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::auth::{require_role, Caller};
 use crate::extract::body::JsonBody;
@@ -40,7 +41,8 @@ pub async fn create(
             "name must contain at least one letter or digit",
         ));
     }
-    let team = state.store.create_team(name, &slug).await?;
+    let audit = caller.audit(op::TEAM_CREATION, json!({"inputs": {"name": name}}));
+    let team = state.store.create_team(name, &slug, audit).await?;
     Ok((StatusCode::CREATED, Json(team_json(&team))))
 }
 
@@ -83,9 +85,18 @@ pub async fn invite_member(
         .get_user(user_id)
         .await?
         .ok_or_else(|| ApiError::invalid("user_id", format!("no user with id {user_id}")))?;
+    let audit = caller.audit(
+        op::TEAM_MEMBER_INVITATION,
+        json!({
+            "inputs": {"teamId": team.id, "userId": user.id, "role": new_role.as_str()},
+            "team_id": team.id,
+            "user_id": user.id,
+            "role": new_role.as_str(),
+        }),
+    );
     state
         .store
-        .set_membership(team.id, user.id, new_role)
+        .set_membership(team.id, user.id, new_role, audit)
         .await?;
     let mut out = user_json(&user);
     out["role"] = json!(new_role.as_str());
@@ -115,7 +126,19 @@ pub async fn remove_member(
         .get_user(user_id)
         .await?
         .ok_or_else(not_member)?;
-    if !state.store.remove_membership(team.id, user.id).await? {
+    let audit = caller.audit(
+        op::TEAM_MEMBER_REMOVAL,
+        json!({
+            "inputs": {"teamId": team.id, "userId": user.id},
+            "team_id": team.id,
+            "user_id": user.id,
+        }),
+    );
+    if !state
+        .store
+        .remove_membership(team.id, user.id, audit)
+        .await?
+    {
         return Err(not_member());
     }
     tracing::info!(team_id = team.id, user_id, "member removed");

@@ -9,6 +9,7 @@ use credvault_core::timefmt::{format_millis, now_millis};
 use credvault_store::{Deactivation, NewUser, User};
 use serde_json::{json, Value};
 
+use crate::audit::op;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::auth::Caller;
 use crate::extract::body::JsonBody;
@@ -59,21 +60,28 @@ pub async fn create(
             "email must be an address like name@example.com",
         ));
     }
-    let user = state
-        .store
-        .create_user(NewUser {
-            email,
-            first_name: body
-                .str_max("first_name", MAX_NAME_CHARS)?
-                .unwrap_or("")
-                .to_string(),
-            last_name: body
-                .str_max("last_name", MAX_NAME_CHARS)?
-                .unwrap_or("")
-                .to_string(),
-            admin: body.bool("admin")?.unwrap_or(false),
-        })
-        .await?;
+    let new = NewUser {
+        email,
+        first_name: body
+            .str_max("first_name", MAX_NAME_CHARS)?
+            .unwrap_or("")
+            .to_string(),
+        last_name: body
+            .str_max("last_name", MAX_NAME_CHARS)?
+            .unwrap_or("")
+            .to_string(),
+        admin: body.bool("admin")?.unwrap_or(false),
+    };
+    let audit = caller.audit(
+        op::USER_CREATION,
+        json!({"inputs": {
+            "email": new.email,
+            "firstName": new.first_name,
+            "lastName": new.last_name,
+            "admin": new.admin,
+        }}),
+    );
+    let user = state.store.create_user(new, audit).await?;
     Ok((StatusCode::CREATED, Json(user_json(&user))))
 }
 
@@ -96,7 +104,11 @@ pub async fn deactivate(
 ) -> ApiResult<StatusCode> {
     caller.require_admin("deactivate users")?;
     let id = path_id(&raw_id, "user")?;
-    match state.store.deactivate_user(id, now_millis()).await? {
+    let audit = caller.audit(
+        op::USER_DEACTIVATION,
+        json!({"inputs": {"userId": id}, "user_id": id}),
+    );
+    match state.store.deactivate_user(id, now_millis(), audit).await? {
         Deactivation::Done(_) => {
             tracing::info!(user_id = id, "user deactivated");
             Ok(StatusCode::NO_CONTENT)
@@ -136,8 +148,15 @@ pub async fn create_api_key(
         return Err(ApiError::invalid("name", "name must not be empty"));
     }
     let key = generate_api_key();
-    let hash = state.keyring.hash_api_key(&key);
-    let created = state.store.create_api_key(user.id, name, &hash).await?;
+    let hash = state.keyring.current().hash_api_key(&key);
+    let audit = caller.audit(
+        op::TOKEN_CREATION,
+        json!({"inputs": {"name": name, "userId": user.id}, "user_id": user.id}),
+    );
+    let created = state
+        .store
+        .create_api_key(user.id, name, &hash, audit)
+        .await?;
     tracing::info!(user_id = user.id, key_id = created.id, "API key created");
     Ok((
         StatusCode::CREATED,
@@ -157,7 +176,15 @@ pub async fn revoke_api_key(
 ) -> ApiResult<StatusCode> {
     let user = key_owner(&state, &caller, &raw_id).await?;
     let key_id = path_id(&raw_key_id, "API key")?;
-    if !state.store.revoke_api_key(user.id, key_id).await? {
+    let audit = caller.audit(
+        op::TOKEN_DELETION,
+        json!({
+            "inputs": {"id": key_id, "userId": user.id},
+            "api_key_id": key_id,
+            "user_id": user.id,
+        }),
+    );
+    if !state.store.revoke_api_key(user.id, key_id, audit).await? {
         return Err(ApiError::not_found(format!("API key {key_id} not found")));
     }
     tracing::info!(user_id = user.id, key_id, "API key revoked");

@@ -11,11 +11,12 @@ use axum::Json;
 use credvault_core::jwt::{Minted, DEFAULT_LIFETIME_SECONDS};
 use credvault_core::model::Mode;
 use credvault_core::timefmt::{format_millis, now_millis};
-use credvault_store::Credential;
+use credvault_store::{Credential, MintContext};
 use serde_json::{json, Value};
 
 use super::keys::{jwk_set, prepared_key};
 use super::policy::{authorize, check_expiry, check_hosts};
+use crate::audit::mints::MintEvent;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::auth::{Caller, MintCaller};
 use crate::extract::body::{Fields, OptionalJsonBody};
@@ -24,17 +25,40 @@ use crate::{path_id, AppState};
 
 pub async fn token(
     State(state): State<AppState>,
-    MintCaller(ctx): MintCaller,
+    MintCaller(ctx, request): MintCaller,
     OptionalJsonBody(body): OptionalJsonBody,
 ) -> ApiResult<Json<Value>> {
-    authorize(&ctx)?;
-    let live = ctx.credential;
+    let event = |refusal: Option<&str>| MintEvent {
+        at: now_millis(),
+        credential_id: ctx.credential.id,
+        user_id: ctx.caller_id,
+        ip: request.ip.clone(),
+        test: matches!(body.bool("test"), Ok(Some(true))),
+        refusal: refusal.map(str::to_string),
+    };
+    let outcome = checked_mint(&state, &body, &ctx).await;
+    // Refusals are the caller's own doing (role, hosts, expiry, request); a 404 is not one:
+    // for that caller the credential does not exist.
+    match &outcome {
+        Ok(_) => state.mint_audit.count(event(None)),
+        Err(e @ (ApiError::Forbidden { .. } | ApiError::Invalid { .. })) => {
+            state.mint_audit.count(event(Some(&e.to_string())));
+        }
+        Err(_) => {}
+    }
+    outcome.map(Json)
+}
+
+/// The policy checks, then the mint, counted in the metrics.
+async fn checked_mint(state: &AppState, body: &Fields, ctx: &MintContext) -> ApiResult<Value> {
+    authorize(ctx)?;
+    let live = ctx.credential.clone();
     require_jwt(&live, "mint tokens")?;
     let settings = MintSettings::of(&live);
     let algorithm = settings.algorithm.clone();
-    let outcome = mint(&state, &body, live, settings).await;
+    let outcome = mint(state, body, live, settings).await;
     state.metrics.mint(&algorithm, MintOutcome::of(&outcome));
-    outcome.map(Json)
+    outcome
 }
 
 fn require_jwt(c: &Credential, what: &str) -> ApiResult<()> {

@@ -24,7 +24,7 @@ pub async fn prepared_key(state: &AppState, row: &Credential) -> ApiResult<Arc<P
     state.metrics.key_cache(false);
     let mut settings = secrets::jwt_settings(row)?;
     fill_issuer(&mut settings, state, row);
-    let plain = secrets::open(state, row)?;
+    let plain = secrets::open(state, row).await?;
     let id = row.id;
     let slow = settings.algorithm.family() == KeyFamily::Rsa;
     let load = move || {

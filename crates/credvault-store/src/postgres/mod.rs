@@ -10,14 +10,17 @@
 //! error (503) rather than a hung request.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::{ConnectOptions, Connection, Postgres, Transaction};
 
+use credvault_core::audit::{AuditEntry, AuditRecord};
 use credvault_core::model::{Channel, Mode, Role};
 
+use crate::audit::{self, AuditFilter, AuditHead, AuditSink, AuditStream};
 use crate::columns::Columns;
 use crate::queries as q;
 use crate::rows::{self, now, store_error, BindCredential};
@@ -27,11 +30,13 @@ use crate::{
     Team, User,
 };
 use crate::{
-    DeliveryOutcome, Notification, NotificationPlan, Recipient, RetiredKey, MAX_RETIRED_KEYS,
+    DeliveryOutcome, Notification, NotificationPlan, Recipient, Reseal, ResealBatch, RetiredKey,
+    MAX_RETIRED_KEYS,
 };
 
 pub struct PgStore {
     pool: PgPool,
+    audit: AuditStream,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -69,6 +74,11 @@ const ACTIVE_ADMINS_LOCKED: &str =
     "SELECT id FROM users WHERE admin AND is_active ORDER BY id FOR UPDATE";
 
 const MARK_USED: &str = "UPDATE credentials SET last_used_at = $1 WHERE id = ANY($2)";
+
+/// The batch's rows locked until the commit; rows another instance's batch holds are skipped,
+/// so instances re-sealing at once share the work instead of queueing on each other.
+static OLD_TERM_SECRETS_LOCKED: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{} FOR UPDATE SKIP LOCKED", q::OLD_TERM_SECRETS));
 
 impl PgStore {
     /// Connects to a `postgres://` URL with at most `pool_size` connections and runs the
@@ -109,9 +119,41 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            audit: AuditStream::default(),
+        })
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Postgres>> {
+        self.pool.begin().await.map_err(db_error)
+    }
+
+    /// Appends the change's audit entries, streams them, and commits: a stream that cannot
+    /// take them rolls the change back. The chain's head stays locked from the append to the
+    /// commit, so it comes last.
+    async fn commit_with(
+        &self,
+        mut tx: Transaction<'static, Postgres>,
+        records: Vec<AuditRecord>,
+    ) -> Result<()> {
+        let entries = audit::append::<Postgres>(&mut tx, records, db_error).await?;
+        self.audit.write(&entries)?;
+        tx.commit().await.map_err(db_error)
     }
 }
+
+static AUDIT_LIST: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT * FROM audit_logs {AUDIT_WHERE} ORDER BY id DESC LIMIT $5 OFFSET $6")
+});
+static AUDIT_COUNT: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT COUNT(*) FROM audit_logs {AUDIT_WHERE}"));
+
+/// The audit list's filters; empty arrays switch theirs off.
+const AUDIT_WHERE: &str = "WHERE ($1::BIGINT IS NULL OR created_at < $1) \
+     AND ($2::BIGINT IS NULL OR created_at > $2) \
+     AND (cardinality($3::BIGINT[]) = 0 OR user_id = ANY($3)) \
+     AND (cardinality($4::TEXT[]) = 0 OR operation_name = ANY($4))";
 
 #[async_trait]
 impl Store for PgStore {
@@ -145,15 +187,26 @@ impl Store for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn replace_meta(&self, key: &str, expected: &[u8], value: &[u8]) -> Result<bool> {
+    async fn replace_meta(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: &[u8],
+        audit: AuditRecord,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query(q::REPLACE_META)
             .bind(value)
             .bind(key)
             .bind(expected)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        self.commit_with(tx, vec![audit]).await?;
+        Ok(true)
     }
 
     async fn count_users(&self) -> Result<i64> {
@@ -163,8 +216,9 @@ impl Store for PgStore {
             .map_err(db_error)
     }
 
-    async fn create_user(&self, user: NewUser) -> Result<User> {
+    async fn create_user(&self, user: NewUser, audit: AuditRecord) -> Result<User> {
         let at = now();
+        let mut tx = self.begin().await?;
         let row = sqlx::query(q::INSERT_USER)
             .bind(user.email)
             .bind(user.first_name)
@@ -172,10 +226,13 @@ impl Store for PgStore {
             .bind(user.admin)
             .bind(at)
             .bind(at)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
-        rows::user(&row)
+        let user = rows::user(&row)?;
+        self.commit_with(tx, vec![audit.with_subject("user_id", user.id)])
+            .await?;
+        Ok(user)
     }
 
     async fn get_user(&self, id: i64) -> Result<Option<User>> {
@@ -209,8 +266,13 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn deactivate_user(&self, id: i64, at: Millis) -> Result<Deactivation> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
+    async fn deactivate_user(
+        &self,
+        id: i64,
+        at: Millis,
+        audit: AuditRecord,
+    ) -> Result<Deactivation> {
+        let mut tx = self.begin().await?;
         let admins: Vec<i64> = sqlx::query_scalar(ACTIVE_ADMINS_LOCKED)
             .fetch_all(&mut *tx)
             .await
@@ -235,20 +297,29 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+        self.commit_with(tx, vec![audit]).await?;
         Ok(Deactivation::Done(user.deactivated(at)))
     }
 
-    async fn create_api_key(&self, user_id: i64, name: &str, key_hash: &[u8]) -> Result<ApiKey> {
+    async fn create_api_key(
+        &self,
+        user_id: i64,
+        name: &str,
+        key_hash: &[u8],
+        audit: AuditRecord,
+    ) -> Result<ApiKey> {
         let at = now();
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(q::INSERT_API_KEY)
             .bind(user_id)
             .bind(name)
             .bind(key_hash)
             .bind(at)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
+        self.commit_with(tx, vec![audit.with_subject("api_key_id", id)])
+            .await?;
         Ok(ApiKey::new(id, user_id, name, at))
     }
 
@@ -261,26 +332,35 @@ impl Store for PgStore {
         row.as_ref().map(rows::key_and_user).transpose()
     }
 
-    async fn revoke_api_key(&self, user_id: i64, key_id: i64) -> Result<bool> {
+    async fn revoke_api_key(&self, user_id: i64, key_id: i64, audit: AuditRecord) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query(q::REVOKE_API_KEY)
             .bind(now())
             .bind(key_id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        self.commit_with(tx, vec![audit]).await?;
+        Ok(true)
     }
 
-    async fn create_team(&self, name: &str, slug: &str) -> Result<Team> {
+    async fn create_team(&self, name: &str, slug: &str, audit: AuditRecord) -> Result<Team> {
+        let mut tx = self.begin().await?;
         let row = sqlx::query(q::INSERT_TEAM)
             .bind(name)
             .bind(slug)
             .bind(now())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
-        rows::team(&row)
+        let team = rows::team(&row)?;
+        self.commit_with(tx, vec![audit.with_subject("team_id", team.id)])
+            .await?;
+        Ok(team)
     }
 
     async fn get_team(&self, id: i64) -> Result<Option<Team>> {
@@ -344,15 +424,22 @@ impl Store for PgStore {
         Ok(Page { items, total })
     }
 
-    async fn set_membership(&self, team_id: i64, user_id: i64, role: Role) -> Result<()> {
+    async fn set_membership(
+        &self,
+        team_id: i64,
+        user_id: i64,
+        role: Role,
+        audit: AuditRecord,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
         sqlx::query(q::SET_MEMBERSHIP)
             .bind(team_id)
             .bind(user_id)
             .bind(role.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(())
+        self.commit_with(tx, vec![audit]).await
     }
 
     async fn get_membership(&self, team_id: i64, user_id: i64) -> Result<Option<Role>> {
@@ -365,27 +452,41 @@ impl Store for PgStore {
         role.as_deref().map(rows::role_named).transpose()
     }
 
-    async fn remove_membership(&self, team_id: i64, user_id: i64) -> Result<bool> {
+    async fn remove_membership(
+        &self,
+        team_id: i64,
+        user_id: i64,
+        audit: AuditRecord,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query(q::REMOVE_MEMBERSHIP)
             .bind(team_id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(done.rows_affected() > 0)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.commit_with(tx, vec![audit]).await?;
+        Ok(true)
     }
 
-    async fn create_folder(&self, folder: NewFolder) -> Result<Folder> {
+    async fn create_folder(&self, folder: NewFolder, audit: AuditRecord) -> Result<Folder> {
+        let mut tx = self.begin().await?;
         let row = sqlx::query(q::INSERT_FOLDER)
             .bind(folder.team_id)
             .bind(folder.name)
             .bind(folder.content_type)
             .bind(folder.parent_folder_id)
             .bind(now())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
-        rows::folder(&row)
+        let folder = rows::folder(&row)?;
+        self.commit_with(tx, vec![audit.with_subject("folder_id", folder.id)])
+            .await?;
+        Ok(folder)
     }
 
     async fn get_folder(&self, id: i64) -> Result<Option<Folder>> {
@@ -421,15 +522,22 @@ impl Store for PgStore {
         Ok(Page { items, total })
     }
 
-    async fn create_credential(&self, credential: NewCredential) -> Result<Credential> {
+    async fn create_credential(
+        &self,
+        credential: NewCredential,
+        audit: AuditRecord,
+    ) -> Result<Credential> {
         let at = now();
+        let mut tx = self.begin().await?;
         let insert = sqlx::query(q::INSERT_CREDENTIAL.as_str());
         let id = insert
             .bind_new(&credential, at)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?
             .int("id")?;
+        self.commit_with(tx, vec![audit.with_subject("credential_id", id)])
+            .await?;
         Ok(credential.into_stored(id, at))
     }
 
@@ -483,21 +591,31 @@ impl Store for PgStore {
         Ok(Page { items, total })
     }
 
-    async fn update_credential(&self, c: &Credential) -> Result<Option<Credential>> {
+    async fn update_credential(
+        &self,
+        c: &Credential,
+        audit: AuditRecord,
+    ) -> Result<Option<Credential>> {
+        let mut tx = self.begin().await?;
         let row = sqlx::query(q::UPDATE_CREDENTIAL)
             .bind_update(c, now())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(db_error)?;
-        row.as_ref().map(rows::credential).transpose()
+        let Some(updated) = row.as_ref().map(rows::credential).transpose()? else {
+            return Ok(None);
+        };
+        self.commit_with(tx, vec![audit]).await?;
+        Ok(Some(updated))
     }
 
     async fn update_credential_retiring(
         &self,
         c: &Credential,
         retired: &RetiredKey,
+        audit: AuditRecord,
     ) -> Result<Option<Credential>> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut tx = self.begin().await?;
         let row = sqlx::query(q::UPDATE_CREDENTIAL)
             .bind_update(c, now())
             .fetch_optional(&mut *tx)
@@ -522,7 +640,7 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+        self.commit_with(tx, vec![audit]).await?;
         Ok(Some(updated))
     }
 
@@ -569,13 +687,18 @@ impl Store for PgStore {
         found.iter().map(rows::retired_key).collect()
     }
 
-    async fn delete_credential(&self, id: i64) -> Result<bool> {
+    async fn delete_credential(&self, id: i64, audit: AuditRecord) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query(q::DELETE_CREDENTIAL)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        self.commit_with(tx, vec![audit]).await?;
+        Ok(true)
     }
 
     async fn mint_context(&self, key_hash: &[u8], id: i64) -> Result<Option<MintContext>> {
@@ -615,9 +738,13 @@ impl Store for PgStore {
         row.as_ref().map(rows::credential).transpose()
     }
 
-    async fn attach_test_credential(&self, credential: NewCredential) -> Result<Credential> {
+    async fn attach_test_credential(
+        &self,
+        credential: NewCredential,
+        audit: AuditRecord,
+    ) -> Result<Credential> {
         let at = now();
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut tx = self.begin().await?;
         let insert = sqlx::query(q::INSERT_CREDENTIAL.as_str());
         let id: i64 = insert
             .bind_new(&credential, at)
@@ -631,8 +758,91 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+        self.commit_with(tx, vec![audit.with_subject("test_credential_id", id)])
+            .await?;
         Ok(credential.into_stored(id, at))
+    }
+
+    async fn count_secrets_by_term(&self) -> Result<Vec<(u32, i64)>> {
+        let found = sqlx::query(q::COUNT_SECRETS_BY_TERM)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        found.iter().map(rows::term_count).collect()
+    }
+
+    async fn reseal_secrets(
+        &self,
+        term: u32,
+        after_id: i64,
+        limit: i64,
+        reseal: &Reseal,
+    ) -> Result<ResealBatch> {
+        let mut tx = self.begin().await?;
+        let batch = rows::reseal_batch::<Postgres>(
+            &mut tx,
+            OLD_TERM_SECRETS_LOCKED.as_str(),
+            (term, after_id, limit),
+            reseal,
+            db_error,
+        )
+        .await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(batch)
+    }
+
+    fn stream_audit_to(&self, sink: Arc<dyn AuditSink>) {
+        self.audit.set(sink);
+    }
+
+    async fn append_audit(&self, records: Vec<AuditRecord>) -> Result<()> {
+        let tx = self.begin().await?;
+        self.commit_with(tx, records).await
+    }
+
+    async fn list_audit_logs(
+        &self,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>> {
+        let found = sqlx::query(AUDIT_LIST.as_str())
+            .bind(filter.before)
+            .bind(filter.after)
+            .bind(&filter.user_ids)
+            .bind(&filter.operation_names)
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let total: i64 = sqlx::query_scalar(AUDIT_COUNT.as_str())
+            .bind(filter.before)
+            .bind(filter.after)
+            .bind(&filter.user_ids)
+            .bind(&filter.operation_names)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        let items = found.iter().map(audit::entry).collect::<Result<_>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn audit_chain(&self, after_id: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+        let found = sqlx::query(audit::CHAIN)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        found.iter().map(audit::entry).collect()
+    }
+
+    async fn audit_head(&self) -> Result<AuditHead> {
+        let row = sqlx::query(audit::GET_HEAD)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        audit::head(&row)
     }
 
     async fn get_credential_row(&self, id: i64) -> Result<Option<Credential>> {

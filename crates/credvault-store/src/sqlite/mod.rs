@@ -8,15 +8,19 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use credvault_core::audit::{AuditEntry, AuditRecord};
 use credvault_core::model::{Channel, Mode, Role};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
+use sqlx::{Sqlite, Transaction};
 
+use crate::audit::{self, AuditFilter, AuditHead, AuditSink, AuditStream};
 use crate::columns::Columns;
 use crate::queries::{self as q, INSERT_COLUMNS};
 use crate::rows::{self, json_text, now, store_error, BindCredential};
@@ -26,7 +30,8 @@ use crate::{
     Team, User,
 };
 use crate::{
-    DeliveryOutcome, Notification, NotificationPlan, Recipient, RetiredKey, MAX_RETIRED_KEYS,
+    DeliveryOutcome, Notification, NotificationPlan, Recipient, Reseal, ResealBatch, RetiredKey,
+    MAX_RETIRED_KEYS,
 };
 
 mod group_commit;
@@ -36,6 +41,7 @@ pub struct SqliteStore {
     inline: inline_read::InlineReader,
     writer: SqlitePool,
     creates: tokio::sync::mpsc::Sender<group_commit::Job>,
+    audit: AuditStream,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -176,15 +182,57 @@ impl SqliteStore {
             .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
         drop(lock);
         let reader = pool(&options, 4).await?;
-        let creates = group_commit::start(writer.clone());
+        let audit = AuditStream::default();
+        let creates = group_commit::start(writer.clone(), audit.clone());
         Ok(SqliteStore {
             inline: inline_read::InlineReader::new(options.get_filename()),
             reader,
             writer,
             creates,
+            audit,
         })
     }
+
+    async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
+        self.writer
+            .begin_with(Self::BEGIN_WRITE)
+            .await
+            .map_err(db_error)
+    }
+
+    /// Appends the change's audit entries, streams them, and commits: a stream that cannot
+    /// take them rolls the change back.
+    async fn commit_with(
+        &self,
+        tx: Transaction<'static, Sqlite>,
+        records: Vec<AuditRecord>,
+    ) -> Result<()> {
+        commit_with(tx, records, &self.audit).await
+    }
 }
+
+/// [`SqliteStore::commit_with`], for the group-commit task too.
+pub(crate) async fn commit_with(
+    mut tx: Transaction<'static, Sqlite>,
+    records: Vec<AuditRecord>,
+    stream: &AuditStream,
+) -> Result<()> {
+    let entries = audit::append::<Sqlite>(&mut tx, records, db_error).await?;
+    stream.write(&entries)?;
+    tx.commit().await.map_err(db_error)
+}
+
+static AUDIT_LIST: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT * FROM audit_logs {AUDIT_WHERE} ORDER BY id DESC LIMIT $5 OFFSET $6")
+});
+static AUDIT_COUNT: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT COUNT(*) FROM audit_logs {AUDIT_WHERE}"));
+
+/// The audit list's filters: JSON arrays of user ids and operation names, empty for all.
+const AUDIT_WHERE: &str = "WHERE ($1 IS NULL OR created_at < $1) \
+     AND ($2 IS NULL OR created_at > $2) \
+     AND ($3 = '[]' OR user_id IN (SELECT value FROM json_each($3))) \
+     AND ($4 = '[]' OR operation_name IN (SELECT value FROM json_each($4)))";
 
 /// Marks credentials used; the ids arrive as one JSON array.
 const MARK_USED: &str =
@@ -223,15 +271,26 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn replace_meta(&self, key: &str, expected: &[u8], value: &[u8]) -> Result<bool> {
+    async fn replace_meta(
+        &self,
+        key: &str,
+        expected: &[u8],
+        value: &[u8],
+        audit: AuditRecord,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query(q::REPLACE_META)
             .bind(value)
             .bind(key)
             .bind(expected)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        self.commit_with(tx, vec![audit]).await?;
+        Ok(true)
     }
 
     async fn count_users(&self) -> Result<i64> {
@@ -241,8 +300,9 @@ impl Store for SqliteStore {
             .map_err(db_error)
     }
 
-    async fn create_user(&self, user: NewUser) -> Result<User> {
+    async fn create_user(&self, user: NewUser, audit: AuditRecord) -> Result<User> {
         let at = now();
+        let mut tx = self.begin().await?;
         let row = sqlx::query(q::INSERT_USER)
             .bind(user.email)
             .bind(user.first_name)
@@ -250,10 +310,13 @@ impl Store for SqliteStore {
             .bind(user.admin)
             .bind(at)
             .bind(at)
-            .fetch_one(&self.writer)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
-        rows::user(&row)
+        let user = rows::user(&row)?;
+        self.commit_with(tx, vec![audit.with_subject("user_id", user.id)])
+            .await?;
+        Ok(user)
     }
 
     async fn get_user(&self, id: i64) -> Result<Option<User>> {
@@ -287,14 +350,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn deactivate_user(&self, id: i64, at: Millis) -> Result<Deactivation> {
+    async fn deactivate_user(
+        &self,
+        id: i64,
+        at: Millis,
+        audit: AuditRecord,
+    ) -> Result<Deactivation> {
         // BEGIN IMMEDIATE keeps other writers out until the commit, so two admins
         // deactivating each other take turns and the second sees the first's change.
-        let mut tx = self
-            .writer
-            .begin_with(Self::BEGIN_WRITE)
-            .await
-            .map_err(db_error)?;
+        let mut tx = self.begin().await?;
         let admins: Vec<i64> = sqlx::query_scalar(q::ACTIVE_ADMINS)
             .fetch_all(&mut *tx)
             .await
@@ -319,20 +383,29 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+        self.commit_with(tx, vec![audit]).await?;
         Ok(Deactivation::Done(user.deactivated(at)))
     }
 
-    async fn create_api_key(&self, user_id: i64, name: &str, key_hash: &[u8]) -> Result<ApiKey> {
+    async fn create_api_key(
+        &self,
+        user_id: i64,
+        name: &str,
+        key_hash: &[u8],
+        audit: AuditRecord,
+    ) -> Result<ApiKey> {
         let at = now();
+        let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(q::INSERT_API_KEY)
             .bind(user_id)
             .bind(name)
             .bind(key_hash)
             .bind(at)
-            .fetch_one(&self.writer)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
+        self.commit_with(tx, vec![audit.with_subject("api_key_id", id)])
+            .await?;
         Ok(ApiKey::new(id, user_id, name, at))
     }
 
@@ -345,26 +418,35 @@ impl Store for SqliteStore {
         row.as_ref().map(rows::key_and_user).transpose()
     }
 
-    async fn revoke_api_key(&self, user_id: i64, key_id: i64) -> Result<bool> {
+    async fn revoke_api_key(&self, user_id: i64, key_id: i64, audit: AuditRecord) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query(q::REVOKE_API_KEY)
             .bind(now())
             .bind(key_id)
             .bind(user_id)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        self.commit_with(tx, vec![audit]).await?;
+        Ok(true)
     }
 
-    async fn create_team(&self, name: &str, slug: &str) -> Result<Team> {
+    async fn create_team(&self, name: &str, slug: &str, audit: AuditRecord) -> Result<Team> {
+        let mut tx = self.begin().await?;
         let row = sqlx::query(q::INSERT_TEAM)
             .bind(name)
             .bind(slug)
             .bind(now())
-            .fetch_one(&self.writer)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
-        rows::team(&row)
+        let team = rows::team(&row)?;
+        self.commit_with(tx, vec![audit.with_subject("team_id", team.id)])
+            .await?;
+        Ok(team)
     }
 
     async fn get_team(&self, id: i64) -> Result<Option<Team>> {
@@ -428,15 +510,22 @@ impl Store for SqliteStore {
         Ok(Page { items, total })
     }
 
-    async fn set_membership(&self, team_id: i64, user_id: i64, role: Role) -> Result<()> {
+    async fn set_membership(
+        &self,
+        team_id: i64,
+        user_id: i64,
+        role: Role,
+        audit: AuditRecord,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
         sqlx::query(q::SET_MEMBERSHIP)
             .bind(team_id)
             .bind(user_id)
             .bind(role.as_str())
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(())
+        self.commit_with(tx, vec![audit]).await
     }
 
     async fn get_membership(&self, team_id: i64, user_id: i64) -> Result<Option<Role>> {
@@ -449,27 +538,41 @@ impl Store for SqliteStore {
         role.as_deref().map(rows::role_named).transpose()
     }
 
-    async fn remove_membership(&self, team_id: i64, user_id: i64) -> Result<bool> {
+    async fn remove_membership(
+        &self,
+        team_id: i64,
+        user_id: i64,
+        audit: AuditRecord,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query(q::REMOVE_MEMBERSHIP)
             .bind(team_id)
             .bind(user_id)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(done.rows_affected() > 0)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.commit_with(tx, vec![audit]).await?;
+        Ok(true)
     }
 
-    async fn create_folder(&self, folder: NewFolder) -> Result<Folder> {
+    async fn create_folder(&self, folder: NewFolder, audit: AuditRecord) -> Result<Folder> {
+        let mut tx = self.begin().await?;
         let row = sqlx::query(q::INSERT_FOLDER)
             .bind(folder.team_id)
             .bind(folder.name)
             .bind(folder.content_type)
             .bind(folder.parent_folder_id)
             .bind(now())
-            .fetch_one(&self.writer)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
-        rows::folder(&row)
+        let folder = rows::folder(&row)?;
+        self.commit_with(tx, vec![audit.with_subject("folder_id", folder.id)])
+            .await?;
+        Ok(folder)
     }
 
     async fn get_folder(&self, id: i64) -> Result<Option<Folder>> {
@@ -505,11 +608,19 @@ impl Store for SqliteStore {
         Ok(Page { items, total })
     }
 
-    async fn create_credential(&self, credential: NewCredential) -> Result<Credential> {
+    async fn create_credential(
+        &self,
+        credential: NewCredential,
+        audit: AuditRecord,
+    ) -> Result<Credential> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let stopped = || StoreError::Unavailable("the database writer has stopped".into());
         self.creates
-            .send(group_commit::Job { credential, reply })
+            .send(group_commit::Job {
+                credential,
+                audit,
+                reply,
+            })
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
@@ -565,25 +676,31 @@ impl Store for SqliteStore {
         Ok(Page { items, total })
     }
 
-    async fn update_credential(&self, c: &Credential) -> Result<Option<Credential>> {
+    async fn update_credential(
+        &self,
+        c: &Credential,
+        audit: AuditRecord,
+    ) -> Result<Option<Credential>> {
+        let mut tx = self.begin().await?;
         let row = sqlx::query(q::UPDATE_CREDENTIAL)
             .bind_update(c, now())
-            .fetch_optional(&self.writer)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(db_error)?;
-        row.as_ref().map(rows::credential).transpose()
+        let Some(updated) = row.as_ref().map(rows::credential).transpose()? else {
+            return Ok(None);
+        };
+        self.commit_with(tx, vec![audit]).await?;
+        Ok(Some(updated))
     }
 
     async fn update_credential_retiring(
         &self,
         c: &Credential,
         retired: &RetiredKey,
+        audit: AuditRecord,
     ) -> Result<Option<Credential>> {
-        let mut tx = self
-            .writer
-            .begin_with(Self::BEGIN_WRITE)
-            .await
-            .map_err(db_error)?;
+        let mut tx = self.begin().await?;
         let row = sqlx::query(q::UPDATE_CREDENTIAL)
             .bind_update(c, now())
             .fetch_optional(&mut *tx)
@@ -608,7 +725,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+        self.commit_with(tx, vec![audit]).await?;
         Ok(Some(updated))
     }
 
@@ -655,13 +772,18 @@ impl Store for SqliteStore {
         found.iter().map(rows::retired_key).collect()
     }
 
-    async fn delete_credential(&self, id: i64) -> Result<bool> {
+    async fn delete_credential(&self, id: i64, audit: AuditRecord) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query(q::DELETE_CREDENTIAL)
             .bind(id)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        self.commit_with(tx, vec![audit]).await?;
+        Ok(true)
     }
 
     async fn mint_context(&self, key_hash: &[u8], id: i64) -> Result<Option<MintContext>> {
@@ -707,13 +829,13 @@ impl Store for SqliteStore {
         row.as_ref().map(rows::credential).transpose()
     }
 
-    async fn attach_test_credential(&self, credential: NewCredential) -> Result<Credential> {
+    async fn attach_test_credential(
+        &self,
+        credential: NewCredential,
+        audit: AuditRecord,
+    ) -> Result<Credential> {
         let at = now();
-        let mut tx = self
-            .writer
-            .begin_with(Self::BEGIN_WRITE)
-            .await
-            .map_err(db_error)?;
+        let mut tx = self.begin().await?;
         let insert = sqlx::query(q::INSERT_CREDENTIAL.as_str());
         let id: i64 = insert
             .bind_new(&credential, at)
@@ -727,8 +849,95 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+        self.commit_with(tx, vec![audit.with_subject("test_credential_id", id)])
+            .await?;
         Ok(credential.into_stored(id, at))
+    }
+
+    async fn count_secrets_by_term(&self) -> Result<Vec<(u32, i64)>> {
+        let found = sqlx::query(q::COUNT_SECRETS_BY_TERM)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error)?;
+        found.iter().map(rows::term_count).collect()
+    }
+
+    async fn reseal_secrets(
+        &self,
+        term: u32,
+        after_id: i64,
+        limit: i64,
+        reseal: &Reseal,
+    ) -> Result<ResealBatch> {
+        // BEGIN IMMEDIATE: the batch holds the write lock, so no write of these rows can
+        // come between their read and their re-sealing.
+        let mut tx = self.begin().await?;
+        let batch = rows::reseal_batch::<Sqlite>(
+            &mut tx,
+            q::OLD_TERM_SECRETS,
+            (term, after_id, limit),
+            reseal,
+            db_error,
+        )
+        .await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(batch)
+    }
+
+    fn stream_audit_to(&self, sink: Arc<dyn AuditSink>) {
+        self.audit.set(sink);
+    }
+
+    async fn append_audit(&self, records: Vec<AuditRecord>) -> Result<()> {
+        let tx = self.begin().await?;
+        self.commit_with(tx, records).await
+    }
+
+    async fn list_audit_logs(
+        &self,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>> {
+        let users = json_text(&filter.user_ids);
+        let operations = json_text(&filter.operation_names);
+        let found = sqlx::query(AUDIT_LIST.as_str())
+            .bind(filter.before)
+            .bind(filter.after)
+            .bind(users.as_str())
+            .bind(operations.as_str())
+            .bind(page.limit)
+            .bind(page.offset)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error)?;
+        let total: i64 = sqlx::query_scalar(AUDIT_COUNT.as_str())
+            .bind(filter.before)
+            .bind(filter.after)
+            .bind(users.as_str())
+            .bind(operations.as_str())
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_error)?;
+        let items = found.iter().map(audit::entry).collect::<Result<_>>()?;
+        Ok(Page { items, total })
+    }
+
+    async fn audit_chain(&self, after_id: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+        let found = sqlx::query(audit::CHAIN)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error)?;
+        found.iter().map(audit::entry).collect()
+    }
+
+    async fn audit_head(&self) -> Result<AuditHead> {
+        let row = sqlx::query(audit::GET_HEAD)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_error)?;
+        audit::head(&row)
     }
 
     async fn get_credential_row(&self, id: i64) -> Result<Option<Credential>> {

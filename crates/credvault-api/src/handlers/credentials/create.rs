@@ -10,13 +10,14 @@ use credvault_core::slug::slugify;
 use credvault_core::timefmt::now_millis;
 use credvault_store::{Conflict, Credential, CredentialView, JsonText, NewCredential, Owner};
 use serde_json::value::RawValue;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::checks::{apply_common, apply_test_expiry, Context};
 use super::mode::{apply_mode, parse_mode, ModeData};
 use super::render::render;
 use super::request::{self, Common};
 use super::{render_by_id, slug_taken, writes};
+use crate::audit::{self, op, CREDENTIAL_FIELDS};
 use crate::error::{ApiError, ApiResult, ResultExt};
 use crate::extract::auth::{require_role, Caller};
 use crate::extract::body::{missing, Fields, JsonBody};
@@ -51,9 +52,17 @@ pub async fn create(
     let data = apply_mode(&state, mode, &body, None).await?;
     let slug = common.slug.clone();
     let new = live_row(&state, team.id, caller.user.id, mode, common, data)?;
+    let audit = caller.audit(
+        op::CREDENTIAL_SAVE,
+        json!({
+            "inputs": audit::tines_inputs(&body, &CREDENTIAL_FIELDS),
+            "team_id": team.id,
+            "fields": audit::present_fields(&body, &CREDENTIAL_FIELDS),
+        }),
+    );
     let row = state
         .store
-        .create_credential(new)
+        .create_credential(new, audit)
         .await
         .on_conflict(Conflict::CredentialSlug, || slug_taken(&slug, team.id))?;
     tracing::info!(credential_id = row.id, team_id = team.id, mode = %row.mode, "credential created");
@@ -84,7 +93,7 @@ fn live_row(
     let notify_at = first_look(common.expires_at, common.expiry_notifications_enabled);
     let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
     let uid = generate_uid();
-    let sealed = secrets::seal(state, team_id, &uid, &secret);
+    let sealed = secrets::seal(state, team_id, &uid, &secret)?;
     Ok(NewCredential {
         uid,
         team_id,
@@ -145,8 +154,18 @@ async fn attach_test_credential(
     let expiry = test_expiry(state, &live, body).await?;
     let own = (name, metadata);
     let new = test_row(state, &live, caller.user.id, own, data, &expiry)?;
+    let audit = caller.audit(
+        op::CREDENTIAL_SAVE,
+        json!({
+            "inputs": audit::tines_inputs(body, &CREDENTIAL_FIELDS),
+            "credential_id": live.id,
+            "is_test": true,
+            "fields": audit::present_fields(body, &CREDENTIAL_FIELDS),
+        }),
+    );
     // Attaching also writes the live row (its flag and version), so it takes its turn.
-    writes::in_turn_once(live.id, state.store.attach_test_credential(new)).await?;
+    let attach = state.store.attach_test_credential(new, audit);
+    writes::in_turn_once(live.id, attach).await?;
     tracing::info!(credential_id = live.id, "test credential attached");
     Ok((StatusCode::CREATED, render_by_id(state, live.id).await?))
 }
@@ -174,7 +193,7 @@ fn test_row(
     let secret = data.secret.ok_or_else(|| missing("jwt_private_key"))?;
     let uid = generate_uid();
     Ok(NewCredential {
-        secret: secrets::seal(state, live.team_id, &uid, &secret),
+        secret: secrets::seal(state, live.team_id, &uid, &secret)?,
         uid,
         team_id: live.team_id,
         live_id: Some(live.id),

@@ -9,8 +9,10 @@ use axum::http::StatusCode;
 use axum::Json;
 use credvault_core::model::Role;
 use credvault_store::CredentialFilter;
+use serde_json::json;
 use serde_json::value::RawValue;
 
+use crate::audit::op;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::auth::{require_role, Caller};
 use crate::extract::pagination::{Envelope, ListRequest};
@@ -102,7 +104,11 @@ pub async fn delete(
     let (_, role) = caller.credential(&state, id).await?;
     // Tines: EDITORs create and change credentials; only TEAM_ADMINs delete them.
     require_role(role, Role::TeamAdmin, "delete credentials of this team")?;
-    if !state.store.delete_credential(id).await? {
+    let audit = caller.audit(
+        op::CREDENTIAL_DESTRUCTION,
+        json!({"inputs": {"credentialId": id}, "credential_id": id}),
+    );
+    if !state.store.delete_credential(id, audit).await? {
         return Err(ApiError::not_found(format!("credential {id} not found")));
     }
     tracing::info!(credential_id = id, "credential deleted");

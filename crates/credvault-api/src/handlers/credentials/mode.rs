@@ -268,7 +268,7 @@ async fn check_key(
     let source = match (generate, stored) {
         (Some(bits), _) => KeySource::Generate { bits },
         (None, Some(stored)) if !body.has("jwt_private_key") => {
-            KeySource::Stored(secrets::open(state, stored)?)
+            KeySource::Stored(secrets::open(state, stored).await?)
         }
         // The request's key; required on create.
         (None, _) => KeySource::Given {

@@ -9,10 +9,12 @@ use credvault_core::jwt::{self, KeyFamily, PreparedKey};
 use credvault_core::keys::generate_key;
 use credvault_core::model::{Mode, Role};
 use credvault_core::timefmt::now_millis;
-use credvault_store::Credential;
+use credvault_store::{AuditRecord, Credential};
+use serde_json::json;
 use serde_json::value::RawValue;
 
 use super::{render_by_id, writes};
+use crate::audit::op;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::auth::{require_role, Caller};
 use crate::extract::body::OptionalJsonBody;
@@ -63,16 +65,35 @@ async fn rotate_once(
         );
         return Err(ApiError::invalid("mode", message));
     }
-    rotate_row(state, &row).await
+    let mut inputs = json!({
+        "inputs": {"credentialId": id, "isTest": is_test},
+        "credential_id": id,
+        "reason": "request",
+    });
+    if is_test {
+        inputs["test_credential_id"] = json!(row.id);
+    }
+    rotate_row(
+        state,
+        &row,
+        caller.audit(op::CREDENTIAL_KEY_ROTATION, inputs),
+    )
+    .await
 }
 
 /// Writes a new key of the same algorithm and strength to `row` (a live credential or a test
 /// credential), if `row` is still the stored version: None when it changed meanwhile. The
 /// replaced key of a live credential stays published; its next scheduled rotation is a period
-/// from now. Shared by the endpoint and the scheduler.
-pub async fn rotate_row(state: &AppState, row: &Credential) -> ApiResult<Option<()>> {
+/// from now. Shared by the endpoint and the scheduler, which say who rotates in `audit`; the
+/// new key's `kid` is added to its outputs.
+pub async fn rotate_row(
+    state: &AppState,
+    row: &Credential,
+    mut audit: AuditRecord,
+) -> ApiResult<Option<()>> {
     let prepared = prepared_key(state, row).await?;
     let mut next = with_new_key(state, row, &prepared).await?;
+    audit.outputs.insert("key_id".into(), json!(next.key_id));
     let is_live = row.live_id.is_none();
     let now = now_millis();
     if is_live {
@@ -90,10 +111,10 @@ pub async fn rotate_row(state: &AppState, row: &Credential) -> ApiResult<Option<
         Some(retired) => {
             state
                 .store
-                .update_credential_retiring(&next, retired)
+                .update_credential_retiring(&next, retired, audit)
                 .await?
         }
-        None => state.store.update_credential(&next).await?,
+        None => state.store.update_credential(&next, audit).await?,
     };
     Ok(written.map(drop))
 }
@@ -122,7 +143,7 @@ async fn with_new_key(
         })
         .await?;
     let mut next = row.clone();
-    next.secret = secrets::seal(state, next.team_id, &next.uid, &generated.stored);
+    next.secret = secrets::seal(state, next.team_id, &next.uid, &generated.stored)?;
     next.key_id = jwt::key_id(&generated.key, &prepared.settings.headers);
     next.key_rotated_at = Some(now_millis());
     Ok(next)

@@ -7,13 +7,15 @@ use axum::extract::{Path, State};
 use axum::Json;
 use credvault_core::model::{Mode, Role};
 use credvault_core::timefmt::now_millis;
-use credvault_store::{Conflict, Credential, JsonText};
+use credvault_store::{AuditRecord, Conflict, Credential, JsonText};
+use serde_json::json;
 use serde_json::value::RawValue;
 
 use super::checks::{apply_common, apply_test_expiry, Context};
 use super::mode::{apply_mode, parse_mode};
 use super::request::{self, Common};
 use super::{render_by_id, slug_taken, writes};
+use crate::audit::{self, op, CREDENTIAL_FIELDS};
 use crate::error::{ApiError, ApiResult, ResultExt};
 use crate::extract::auth::{require_role, Caller};
 use crate::extract::body::{Fields, JsonBody};
@@ -78,6 +80,25 @@ impl Update<'_> {
         Ok((live, role))
     }
 
+    /// The record of this update taking `before` to `after`: a `CredentialMovement` when it
+    /// moves the credential to another folder, else a `CredentialSave`.
+    fn audit(&self, before: &Credential, after: &Credential) -> AuditRecord {
+        let fields = audit::changed_fields(before, after);
+        let operation = if fields.iter().any(|f| f == "folder_id") {
+            op::CREDENTIAL_MOVEMENT
+        } else {
+            op::CREDENTIAL_SAVE
+        };
+        let mut inputs = audit::tines_inputs(self.body, &CREDENTIAL_FIELDS);
+        inputs["credentialId"] = json!(self.id);
+        let mut record = json!({"inputs": inputs, "credential_id": self.id, "fields": fields});
+        if before.live_id.is_some() {
+            record["is_test"] = json!(true);
+            record["test_credential_id"] = json!(before.id);
+        }
+        self.caller.audit(operation, record)
+    }
+
     /// The attached test credential; 422 naming `field`, which asked for it, when there is none.
     async fn test_row(&self, field: &'static str) -> ApiResult<Credential> {
         self.state
@@ -107,7 +128,8 @@ impl Update<'_> {
         apply_test_expiry(self.state, self.body, &mut next).await?;
         notify::schedule(&test, &mut next);
         self.apply_mode_to(&mut next, &test).await?;
-        let Some(written) = self.state.store.update_credential(&next).await? else {
+        let audit = self.audit(&test, &next);
+        let Some(written) = self.state.store.update_credential(&next, audit).await? else {
             return Ok(None);
         };
         notify::cancel_stale(self.state, &test, &written).await?;
@@ -149,9 +171,14 @@ impl Update<'_> {
             None
         };
         let store = &self.state.store;
+        let audit = self.audit(&live, &next);
         let written = match &retired {
-            Some(retired) => store.update_credential_retiring(&next, retired).await,
-            None => store.update_credential(&next).await,
+            Some(retired) => {
+                store
+                    .update_credential_retiring(&next, retired, audit)
+                    .await
+            }
+            None => store.update_credential(&next, audit).await,
         };
         let written = written.on_conflict(Conflict::CredentialSlug, || {
             slug_taken(&next.slug, live.team_id)
@@ -180,7 +207,7 @@ impl Update<'_> {
         let Some(secret) = data.secret else {
             return Ok(false);
         };
-        next.secret = secrets::seal(self.state, next.team_id, &next.uid, &secret);
+        next.secret = secrets::seal(self.state, next.team_id, &next.uid, &secret)?;
         if self.mode == Mode::Jwt {
             next.key_rotated_at = Some(now_millis());
         }

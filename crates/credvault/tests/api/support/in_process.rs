@@ -8,11 +8,12 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::Request;
+use credvault_api::encryption::KeyringCell;
 use credvault_api::{AppState, Settings};
-use credvault_core::crypto::{Keyring, MasterKey};
-use credvault_store::{NewUser, PgStore, SqliteStore, Store};
+use credvault_core::crypto::{Keyring, KeyringWrapKey, MasterKey};
+use credvault_store::{AuditRecord, NewUser, PgStore, SqliteStore, Store};
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tower::ServiceExt;
 
 use super::server::OWNER_KEY;
@@ -28,18 +29,27 @@ pub async fn state(dir: &Path, database: Option<&str>) -> AppState {
                 .expect("SQLite store"),
         ),
     };
-    let keyring = Keyring::derived(&MasterKey::generate(), 0);
+    let master = MasterKey::generate();
+    let keyring = Keyring::derived(&master, 0);
     let owner = store
-        .create_user(NewUser {
-            email: "owner@localhost".into(),
-            first_name: "Owner".into(),
-            last_name: String::new(),
-            admin: true,
-        })
+        .create_user(
+            NewUser {
+                email: "owner@localhost".into(),
+                first_name: "Owner".into(),
+                last_name: String::new(),
+                admin: true,
+            },
+            AuditRecord::system("UserCreation", Map::new()),
+        )
         .await
         .expect("owner");
     store
-        .create_api_key(owner.id, "bootstrap", &keyring.hash_api_key(OWNER_KEY))
+        .create_api_key(
+            owner.id,
+            "bootstrap",
+            &keyring.hash_api_key(OWNER_KEY),
+            AuditRecord::system("AuthenticationTokenCreation", Map::new()),
+        )
         .await
         .expect("owner key");
     // `credvault serve`'s defaults.
@@ -50,7 +60,10 @@ pub async fn state(dir: &Path, database: Option<&str>) -> AppState {
         key_cache_size: 10_000,
         cache_bytes: 128 * 1024 * 1024,
     };
-    AppState::new(store, keyring, &settings)
+    let cell = KeyringCell::create(store.as_ref(), keyring, KeyringWrapKey::of(&master))
+        .await
+        .expect("keyring");
+    AppState::new(store, cell, &settings)
 }
 
 /// One request through the router, answered as [`super::server::Server::call`] answers.
