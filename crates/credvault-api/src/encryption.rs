@@ -92,6 +92,11 @@ impl KeyringCell {
         Ok(self.current())
     }
 
+    /// Whether the stored keyring no longer opens with this instance's master key.
+    pub fn is_outdated(&self) -> bool {
+        self.outdated.load(Ordering::Relaxed)
+    }
+
     fn wrapped(&self) -> Vec<u8> {
         self.wrapped
             .lock()

@@ -29,6 +29,11 @@ pub async fn open(state: &AppState, c: &Credential) -> ApiResult<Zeroizing<Vec<u
         |state: &AppState| term_of(&c.secret).is_some_and(|t| state.keyring.current().has_term(t));
     if !known(state) {
         state.keyring.reload(state.store.as_ref()).await?;
+        // Re-sealed under a term this instance cannot load: it was started with a master key
+        // that was rotated since.
+        if !known(state) && state.keyring.is_outdated() {
+            return Err(ApiError::KeyringStale);
+        }
     }
     state
         .keyring
