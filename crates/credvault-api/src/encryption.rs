@@ -288,7 +288,7 @@ impl Reencryption {
                     }
                     Ok(_) => {}
                     Err(e) => {
-                        tracing::warn!(error = %e.chain(), "re-sealing secrets failed; will retry")
+                        tracing::warn!(error = %e.chain(), "re-sealing secrets failed; will retry");
                     }
                 }
                 tokio::select! {
