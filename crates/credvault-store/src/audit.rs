@@ -58,9 +58,9 @@ impl AuditStream {
     }
 }
 
-pub(crate) const ADVANCE_HEAD: &str =
-    "UPDATE audit_head SET last_id = last_id + $1 WHERE one = 1 RETURNING last_id, hash";
-const SET_HEAD_HASH: &str = "UPDATE audit_head SET hash = $1 WHERE one = 1";
+pub(crate) const ADVANCE_HEAD: &str = "UPDATE audit_head SET last_id = last_id + $1 \
+     WHERE one = 1 RETURNING last_id, hash, last_at";
+const SET_HEAD: &str = "UPDATE audit_head SET hash = $1, last_at = $2 WHERE one = 1";
 pub(crate) const GET_HEAD: &str = "SELECT last_id, hash FROM audit_head WHERE one = 1";
 const INSERT_ENTRY: &str = "INSERT INTO audit_logs (id, created_at, operation_name, inputs, \
      outputs, request_ip, request_user_agent, user_id, user_email, user_name, previous_hash, \
@@ -71,7 +71,8 @@ pub(crate) const CHAIN: &str = "SELECT * FROM audit_logs WHERE id > $1 ORDER BY 
 /// entries. Advancing the head first takes its row lock (PostgreSQL) for the rest of the
 /// transaction, so concurrent appends take turns and the chain follows commit order; callers
 /// append last, just before they commit, to hold it briefly. The entries' time is read once
-/// the head is held, so that times follow chain order too.
+/// the head is held, and is never before the previous entry's (instances' clocks may differ
+/// a little), so that times follow chain order too.
 pub(crate) async fn append<DB>(
     conn: &mut DB::Connection,
     records: Vec<AuditRecord>,
@@ -98,7 +99,7 @@ where
         .await
         .map_err(db_error)?;
     let (last_id, mut previous) = (head.int("last_id")?, head.text("hash")?);
-    let at = now();
+    let at = now().max(head.int("last_at")?);
     let mut entries = Vec::with_capacity(records.len());
     for (id, record) in (last_id - count + 1..).zip(records) {
         let entry = record.into_entry(id, at, &previous);
@@ -121,8 +122,9 @@ where
         previous.clone_from(&entry.hash);
         entries.push(entry);
     }
-    sqlx::query::<DB>(SET_HEAD_HASH)
+    sqlx::query::<DB>(SET_HEAD)
         .bind(previous)
+        .bind(at)
         .execute(&mut *conn)
         .await
         .map_err(db_error)?;

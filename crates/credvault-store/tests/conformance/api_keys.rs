@@ -4,7 +4,7 @@
 
 use credvault_store::{ApiKey, Conflict, User};
 
-use crate::helpers::{assert_between, assert_conflict, now_ms, user, S};
+use crate::helpers::{assert_between, assert_conflict, audit, now_ms, user, S};
 
 const H1: [u8; 32] = [1; 32];
 const H2: [u8; 32] = [2; 32];
@@ -20,8 +20,14 @@ struct Keys {
 async fn keys(s: &S) -> Keys {
     let ada = user(s, "ada@example.com", true).await;
     let bob = user(s, "bob@example.com", false).await;
-    let k1 = s.create_api_key(ada.id, "laptop", &H1).await.unwrap();
-    let k2 = s.create_api_key(bob.id, "ci ✓", &H2).await.unwrap();
+    let k1 = s
+        .create_api_key(ada.id, "laptop", &H1, audit("AuthenticationTokenCreation"))
+        .await
+        .unwrap();
+    let k2 = s
+        .create_api_key(bob.id, "ci ✓", &H2, audit("AuthenticationTokenCreation"))
+        .await
+        .unwrap();
     Keys { ada, bob, k1, k2 }
 }
 
@@ -55,7 +61,8 @@ pub async fn api_key_hashes_are_unique(s: &S) {
     let Keys { bob, .. } = keys(s).await;
     assert_conflict(
         "create_api_key with a taken hash",
-        s.create_api_key(bob.id, "again", &H1).await,
+        s.create_api_key(bob.id, "again", &H1, audit("AuthenticationTokenCreation"))
+            .await,
         Conflict::Other,
     );
 }
@@ -70,7 +77,9 @@ pub async fn a_found_api_key_comes_with_its_user_as_it_is_now(s: &S) {
 pub async fn only_the_owner_of_an_api_key_revokes_it(s: &S) {
     let Keys { ada, bob, k1, .. } = keys(s).await;
     assert!(
-        !s.revoke_api_key(bob.id, k1.id).await.unwrap(),
+        !s.revoke_api_key(bob.id, k1.id, audit("AuthenticationTokenDeletion"))
+            .await
+            .unwrap(),
         "revoke someone else's key"
     );
     assert!(
@@ -78,16 +87,25 @@ pub async fn only_the_owner_of_an_api_key_revokes_it(s: &S) {
         "a key survives a foreign revoke"
     );
     assert!(
-        !s.revoke_api_key(ada.id, 999).await.unwrap(),
+        !s.revoke_api_key(ada.id, 999, audit("AuthenticationTokenDeletion"))
+            .await
+            .unwrap(),
         "revoke a missing key"
     );
 }
 
 pub async fn a_revoked_api_key_is_not_found(s: &S) {
     let Keys { ada, bob, k1, .. } = keys(s).await;
-    assert!(s.revoke_api_key(ada.id, k1.id).await.unwrap(), "revoke");
     assert!(
-        !s.revoke_api_key(ada.id, k1.id).await.unwrap(),
+        s.revoke_api_key(ada.id, k1.id, audit("AuthenticationTokenDeletion"))
+            .await
+            .unwrap(),
+        "revoke"
+    );
+    assert!(
+        !s.revoke_api_key(ada.id, k1.id, audit("AuthenticationTokenDeletion"))
+            .await
+            .unwrap(),
         "revoke twice"
     );
     assert_eq!(s.find_api_key(&H1).await.unwrap(), None, "the revoked key");
@@ -101,9 +119,19 @@ pub async fn a_revoked_api_key_is_not_found(s: &S) {
 /// A new key for the same user works; the revoked hash still cannot be reused.
 pub async fn a_revoked_api_keys_hash_is_not_reused(s: &S) {
     let Keys { ada, k1, k2, .. } = keys(s).await;
-    assert!(s.revoke_api_key(ada.id, k1.id).await.unwrap(), "revoke");
+    assert!(
+        s.revoke_api_key(ada.id, k1.id, audit("AuthenticationTokenDeletion"))
+            .await
+            .unwrap(),
+        "revoke"
+    );
     let k3 = s
-        .create_api_key(ada.id, "new laptop", &[3; 32])
+        .create_api_key(
+            ada.id,
+            "new laptop",
+            &[3; 32],
+            audit("AuthenticationTokenCreation"),
+        )
         .await
         .unwrap();
     assert!(k3.id > k2.id, "new key id");
@@ -114,7 +142,8 @@ pub async fn a_revoked_api_keys_hash_is_not_reused(s: &S) {
     );
     assert_conflict(
         "create_api_key with a revoked key's hash",
-        s.create_api_key(ada.id, "old", &H1).await,
+        s.create_api_key(ada.id, "old", &H1, audit("AuthenticationTokenCreation"))
+            .await,
         Conflict::Other,
     );
 }

@@ -8,7 +8,9 @@ use credvault_store::{
 };
 use serde_json::json;
 
-use crate::helpers::{create, cred, full_cred, inserted, page, team, test_cred, user, view, S};
+use crate::helpers::{
+    audit, create, cred, full_cred, inserted, page, team, test_cred, user, view, S,
+};
 
 async fn ada_and_security(s: &S) -> (User, Team) {
     let ada = user(s, "ada@example.com", false).await;
@@ -25,7 +27,12 @@ async fn create_at_once(
     let mut tasks = tokio::task::JoinSet::new();
     for new in news {
         let store = Arc::clone(s);
-        tasks.spawn(async move { (new.clone(), store.create_credential(new).await) });
+        tasks.spawn(async move {
+            (
+                new.clone(),
+                store.create_credential(new, audit("CredentialSave")).await,
+            )
+        });
     }
     tasks.join_all().await
 }
@@ -141,7 +148,11 @@ pub async fn one_of_racing_attaches_wins(s: &S) {
     for i in 0..10 {
         let store = Arc::clone(s);
         let new = test_cred(&format!("test-{i}"), &live);
-        tasks.spawn(async move { store.attach_test_credential(new).await });
+        tasks.spawn(async move {
+            store
+                .attach_test_credential(new, audit("CredentialSave"))
+                .await
+        });
     }
     let mut attached = vec![];
     let mut conflicts = 0;
@@ -174,7 +185,7 @@ pub async fn one_of_racing_attaches_wins(s: &S) {
 pub async fn one_of_racing_updates_at_a_version_applies(s: &S) {
     let (ada, sec) = ada_and_security(s).await;
     let live = create(s, full_cred("live", sec.id, ada.id, None)).await;
-    s.attach_test_credential(test_cred("test", &live))
+    s.attach_test_credential(test_cred("test", &live), audit("CredentialSave"))
         .await
         .unwrap();
     let live = view(s, live.id).await.credential;
@@ -185,7 +196,11 @@ pub async fn one_of_racing_updates_at_a_version_applies(s: &S) {
             name: format!("writer {i}"),
             ..live.clone()
         };
-        tasks.spawn(async move { store.update_credential(&edit).await });
+        tasks.spawn(async move {
+            store
+                .update_credential(&edit, audit("CredentialSave"))
+                .await
+        });
     }
     let mut applied = vec![];
     let mut stale = 0;

@@ -5,7 +5,9 @@ use credvault_store::{
     Credential, CredentialFilter, Folder, NewCredential, Team, TestSummary, User,
 };
 
-use crate::helpers::{create, cred, folder, ids, owner_of, page, team, test_cred, user, view, S};
+use crate::helpers::{
+    audit, create, cred, folder, ids, owner_of, page, team, test_cred, user, view, S,
+};
 
 /// Ada edits security, bob edits platform; lone has no members. Four live credentials:
 /// a (security, f1, restricted to hosts, owned by ada, with a test credential t), b (security,
@@ -31,10 +33,10 @@ async fn fixture(s: &S) -> Fixture {
     let sec = team(s, "Security", "security").await;
     let plat = team(s, "Platform", "platform").await;
     let lone = team(s, "Lone", "lone").await;
-    s.set_membership(sec.id, ada.id, Role::Editor)
+    s.set_membership(sec.id, ada.id, Role::Editor, audit("TeamMemberInvitation"))
         .await
         .unwrap();
-    s.set_membership(plat.id, bob.id, Role::Editor)
+    s.set_membership(plat.id, bob.id, Role::Editor, audit("TeamMemberInvitation"))
         .await
         .unwrap();
     let f1 = folder(s, sec.id, "Sec folder", None).await;
@@ -50,7 +52,7 @@ async fn fixture(s: &S) -> Fixture {
     let c = create(s, restricted(&f2, cred("c", plat.id, bob.id, "c"))).await;
     let d = create(s, cred("d", lone.id, ada.id, "d")).await;
     let t = s
-        .attach_test_credential(test_cred("a-test", &a))
+        .attach_test_credential(test_cred("a-test", &a), audit("CredentialSave"))
         .await
         .unwrap();
     s.mark_used(&[b.id], 1_700_000_000_000).await.unwrap();

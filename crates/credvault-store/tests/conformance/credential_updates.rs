@@ -5,8 +5,8 @@ use credvault_store::{Conflict, Credential, Folder, RetiredKey, User, MAX_RETIRE
 use serde_json::json;
 
 use crate::helpers::{
-    assert_between, assert_conflict, create, cred, folder, full_cred, now_ms, owner_of, team, user,
-    view, S,
+    assert_between, assert_conflict, audit, create, cred, folder, full_cred, now_ms, owner_of,
+    team, user, view, S,
 };
 
 /// Ada's full credential c in folder f, and another credential of hers, `taken`, in the same
@@ -70,7 +70,7 @@ fn edit_of(c: &Credential, bob: &User) -> Credential {
 
 /// Applies `edit_of(c)` at c's version.
 async fn edited(s: &S, x: &Fixture) -> Credential {
-    s.update_credential(&edit_of(&x.c, &x.bob))
+    s.update_credential(&edit_of(&x.c, &x.bob), audit("CredentialSave"))
         .await
         .unwrap()
         .expect("an update at the current version applies")
@@ -81,7 +81,7 @@ pub async fn an_update_writes_every_mutable_column_and_bumps_the_version(s: &S) 
     let edit = edit_of(&x.c, &x.bob);
     let before = now_ms();
     let updated = s
-        .update_credential(&edit)
+        .update_credential(&edit, audit("CredentialSave"))
         .await
         .unwrap()
         .expect("an update at the current version applies");
@@ -128,7 +128,9 @@ pub async fn an_update_at_another_version_writes_nothing(s: &S) {
         ..edit_of(&x.c, &x.bob)
     };
     assert_eq!(
-        s.update_credential(&stale).await.unwrap(),
+        s.update_credential(&stale, audit("CredentialSave"))
+            .await
+            .unwrap(),
         None,
         "stale version"
     );
@@ -142,7 +144,9 @@ pub async fn an_update_at_another_version_writes_nothing(s: &S) {
         ..updated
     };
     assert_eq!(
-        s.update_credential(&future).await.unwrap(),
+        s.update_credential(&future, audit("CredentialSave"))
+            .await
+            .unwrap(),
         None,
         "a version ahead of the row"
     );
@@ -159,7 +163,7 @@ pub async fn an_update_sets_optional_columns_again(s: &S) {
         ..updated.clone()
     };
     let third = s
-        .update_credential(&again)
+        .update_credential(&again, audit("CredentialSave"))
         .await
         .unwrap()
         .expect("update at version 2");
@@ -189,7 +193,7 @@ pub async fn an_update_onto_a_taken_slug_is_refused(s: &S) {
     };
     assert_conflict(
         "update onto a taken slug",
-        s.update_credential(&clash).await,
+        s.update_credential(&clash, audit("CredentialSave")).await,
         Conflict::CredentialSlug,
     );
     assert_eq!(
@@ -206,13 +210,22 @@ pub async fn an_update_of_a_missing_or_deleted_credential_writes_nothing(s: &S) 
         ..x.c.clone()
     };
     assert_eq!(
-        s.update_credential(&gone).await.unwrap(),
+        s.update_credential(&gone, audit("CredentialSave"))
+            .await
+            .unwrap(),
         None,
         "a missing id"
     );
-    assert!(s.delete_credential(x.c.id).await.unwrap(), "delete");
+    assert!(
+        s.delete_credential(x.c.id, audit("CredentialDestruction"))
+            .await
+            .unwrap(),
+        "delete"
+    );
     assert_eq!(
-        s.update_credential(&x.c).await.unwrap(),
+        s.update_credential(&x.c, audit("CredentialSave"))
+            .await
+            .unwrap(),
         None,
         "a deleted credential"
     );
@@ -235,7 +248,7 @@ pub async fn a_retiring_update_publishes_the_old_key_until_its_time(s: &S) {
         ..x.c.clone()
     };
     let updated = s
-        .update_credential_retiring(&renamed, &first)
+        .update_credential_retiring(&renamed, &first, audit("CredentialKeyRotation"))
         .await
         .unwrap()
         .expect("an update at the current version applies");
@@ -244,7 +257,7 @@ pub async fn a_retiring_update_publishes_the_old_key_until_its_time(s: &S) {
         (x.c.version + 1, "Renamed")
     );
     let second = retired("second", 2_000, 9_000);
-    s.update_credential_retiring(&updated, &second)
+    s.update_credential_retiring(&updated, &second, audit("CredentialKeyRotation"))
         .await
         .unwrap()
         .unwrap();
@@ -265,7 +278,11 @@ pub async fn a_stale_retiring_update_records_nothing(s: &S) {
         ..x.c.clone()
     };
     let refused = s
-        .update_credential_retiring(&stale, &retired("never", 1_000, 9_000))
+        .update_credential_retiring(
+            &stale,
+            &retired("never", 1_000, 9_000),
+            audit("CredentialKeyRotation"),
+        )
         .await
         .unwrap();
     assert_eq!(refused, None);
@@ -284,12 +301,12 @@ pub async fn due_rotations_are_the_live_credentials_past_their_time(s: &S) {
         ..c.clone()
     };
     let c = s
-        .update_credential(&due_at(&x.c, Some(2_000)))
+        .update_credential(&due_at(&x.c, Some(2_000)), audit("CredentialSave"))
         .await
         .unwrap()
         .unwrap();
     let taken = s
-        .update_credential(&due_at(&x.taken, Some(1_000)))
+        .update_credential(&due_at(&x.taken, Some(1_000)), audit("CredentialSave"))
         .await
         .unwrap()
         .unwrap();
@@ -301,7 +318,7 @@ pub async fn due_rotations_are_the_live_credentials_past_their_time(s: &S) {
         "most overdue first"
     );
     assert_eq!(s.due_rotations(5_000, 1).await.unwrap(), vec![taken.id]);
-    s.update_credential(&due_at(&c, None))
+    s.update_credential(&due_at(&c, None), audit("CredentialSave"))
         .await
         .unwrap()
         .unwrap();
@@ -318,7 +335,11 @@ pub async fn a_missing_key_id_is_found_and_recorded_once(s: &S) {
         key_id: None,
         ..x.c.clone()
     };
-    let jwt = s.update_credential(&jwt).await.unwrap().unwrap();
+    let jwt = s
+        .update_credential(&jwt, audit("CredentialSave"))
+        .await
+        .unwrap()
+        .unwrap();
     let without: Vec<i64> = s
         .jwt_without_key_id(0, 10)
         .await
@@ -352,7 +373,7 @@ pub async fn at_most_the_newest_retired_keys_stay_published(s: &S) {
     for n in 1..=count {
         let key = retired(&format!("k{n}"), n, 1_000_000);
         c = s
-            .update_credential_retiring(&c, &key)
+            .update_credential_retiring(&c, &key, audit("CredentialKeyRotation"))
             .await
             .unwrap()
             .unwrap();

@@ -5,8 +5,8 @@ use credvault_store::{Conflict, CredentialFilter, CredentialView, NewCredential,
 use serde_json::json;
 
 use crate::helpers::{
-    assert_conflict, create, cred, folder, full_cred, ids, owner_of, page, team, test_cred, user,
-    view, S,
+    assert_conflict, audit, create, cred, folder, full_cred, ids, owner_of, page, team, test_cred,
+    user, view, S,
 };
 
 /// Ada and the teams security and platform.
@@ -76,10 +76,13 @@ pub async fn credential_slugs_are_unique_per_team(s: &S) {
     let c = create(s, full_cred("uid-full", sec.id, ada.id, None)).await;
     assert_conflict(
         "the same slug in the same team",
-        s.create_credential(NewCredential {
-            name: "Something else".into(),
-            ..full_cred("uid-dup", sec.id, ada.id, None)
-        })
+        s.create_credential(
+            NewCredential {
+                name: "Something else".into(),
+                ..full_cred("uid-dup", sec.id, ada.id, None)
+            },
+            audit("CredentialSave"),
+        )
         .await,
         Conflict::CredentialSlug,
     );
@@ -103,8 +106,11 @@ pub async fn a_duplicate_uid_is_not_a_slug_conflict(s: &S) {
     create(s, cred("same-uid", sec.id, ada.id, "first")).await;
     assert_conflict(
         "create_credential with a taken uid (and a free slug)",
-        s.create_credential(cred("same-uid", sec.id, ada.id, "second"))
-            .await,
+        s.create_credential(
+            cred("same-uid", sec.id, ada.id, "second"),
+            audit("CredentialSave"),
+        )
+        .await,
         Conflict::Other,
     );
 }
@@ -126,10 +132,15 @@ pub async fn live_credentials_are_counted_by_mode(s: &S) {
     create(s, mode("t1", sec.id, "t1", Mode::Text)).await;
     create(s, mode("a1", sec.id, "a1", Mode::Aws)).await;
     let gone = create(s, mode("m1", sec.id, "m1", Mode::Mtls)).await;
-    s.attach_test_credential(test_cred("j1-test", &j1))
+    s.attach_test_credential(test_cred("j1-test", &j1), audit("CredentialSave"))
         .await
         .unwrap();
-    assert!(s.delete_credential(gone.id).await.unwrap(), "delete");
+    assert!(
+        s.delete_credential(gone.id, audit("CredentialDestruction"))
+            .await
+            .unwrap(),
+        "delete"
+    );
     assert_eq!(
         s.count_credentials_by_mode().await.unwrap(),
         vec![(Mode::Aws, 1), (Mode::Jwt, 2), (Mode::Text, 1)]
@@ -146,7 +157,7 @@ pub async fn a_live_credential_is_found_by_its_issuer_id_only(s: &S) {
         .unwrap();
     assert_eq!(found, Some(live.clone()));
     let test = s
-        .attach_test_credential(test_cred("test-uid", &live))
+        .attach_test_credential(test_cred("test-uid", &live), audit("CredentialSave"))
         .await
         .unwrap();
     assert_eq!(
@@ -160,7 +171,10 @@ pub async fn a_live_credential_is_found_by_its_issuer_id_only(s: &S) {
             .unwrap(),
         None
     );
-    assert!(s.delete_credential(live.id).await.unwrap());
+    assert!(s
+        .delete_credential(live.id, audit("CredentialDestruction"))
+        .await
+        .unwrap());
     assert_eq!(
         s.get_credential_by_issuer("issuer-of-live-uid")
             .await

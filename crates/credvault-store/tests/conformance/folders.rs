@@ -4,7 +4,7 @@ use credvault_core::model::Role;
 use credvault_store::{Folder, NewCredential, NewFolder, Team, User};
 
 use crate::helpers::{
-    assert_between, create, cred, folder, now_ms, page, team, test_cred, user, S,
+    assert_between, audit, create, cred, folder, now_ms, page, team, test_cred, user, S,
 };
 
 /// Ada (an editor of security) and bob (in no team); the teams security and platform.
@@ -13,7 +13,7 @@ async fn people(s: &S) -> (User, User, Team, Team) {
     let bob = user(s, "bob@example.com", false).await;
     let sec = team(s, "Security", "security").await;
     let plat = team(s, "Platform", "platform").await;
-    s.set_membership(sec.id, ada.id, Role::Editor)
+    s.set_membership(sec.id, ada.id, Role::Editor, audit("TeamMemberInvitation"))
         .await
         .unwrap();
     (ada, bob, sec, plat)
@@ -35,12 +35,15 @@ pub async fn folders_are_created_empty(s: &S) {
     let (_, _, sec, plat) = people(s).await;
     let before = now_ms();
     let f1 = s
-        .create_folder(NewFolder {
-            team_id: sec.id,
-            name: "Production ✓".into(),
-            content_type: "CREDENTIAL".into(),
-            parent_folder_id: None,
-        })
+        .create_folder(
+            NewFolder {
+                team_id: sec.id,
+                name: "Production ✓".into(),
+                content_type: "CREDENTIAL".into(),
+                parent_folder_id: None,
+            },
+            audit("FolderCreation"),
+        )
         .await
         .unwrap();
     let after = now_ms();
@@ -87,7 +90,7 @@ pub async fn a_folders_size_counts_its_live_credentials(s: &S) {
     let b = create(s, in_folder(&f1, "b")).await;
     create(s, in_folder(&f2, "c")).await;
     create(s, cred("d", sec.id, ada.id, "d")).await;
-    s.attach_test_credential(test_cred("a-test", &a))
+    s.attach_test_credential(test_cred("a-test", &a), audit("CredentialSave"))
         .await
         .unwrap();
 
@@ -102,7 +105,12 @@ pub async fn a_folders_size_counts_its_live_credentials(s: &S) {
             "{what}"
         );
     }
-    assert!(s.delete_credential(b.id).await.unwrap(), "delete b");
+    assert!(
+        s.delete_credential(b.id, audit("CredentialDestruction"))
+            .await
+            .unwrap(),
+        "delete b"
+    );
     assert_eq!(
         s.get_folder(f1.id).await.unwrap(),
         Some(sized(&f1, 1)),

@@ -5,12 +5,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use credvault_core::model::{Mode, ReadAccess};
 use credvault_store::{
-    Conflict, Credential, CredentialView, Folder, Millis, NewCredential, NewFolder, NewUser, Owner,
-    Page, PageRequest, StoreError, Team, User,
+    AuditRecord, Conflict, Credential, CredentialView, Folder, Millis, NewCredential, NewFolder,
+    NewUser, Owner, Page, PageRequest, StoreError, Team, User,
 };
 use serde_json::json;
 
 pub use crate::harness::S;
+
+/// A record of a change by the system: no actor, no request, no inputs.
+pub fn audit(operation_name: &'static str) -> AuditRecord {
+    AuditRecord::system(operation_name, serde_json::Map::new())
+}
 
 pub fn page(offset: i64, limit: i64) -> PageRequest {
     PageRequest { offset, limit }
@@ -44,29 +49,35 @@ pub fn assert_conflict<T: std::fmt::Debug>(
 }
 
 pub async fn user(s: &S, email: &str, admin: bool) -> User {
-    s.create_user(NewUser {
-        email: email.to_string(),
-        first_name: format!("First {email}"),
-        last_name: format!("Last {email}"),
-        admin,
-    })
+    s.create_user(
+        NewUser {
+            email: email.to_string(),
+            first_name: format!("First {email}"),
+            last_name: format!("Last {email}"),
+            admin,
+        },
+        audit("UserCreation"),
+    )
     .await
     .unwrap_or_else(|e| panic!("create_user {email}: {e}"))
 }
 
 pub async fn team(s: &S, name: &str, slug: &str) -> Team {
-    s.create_team(name, slug)
+    s.create_team(name, slug, audit("TeamCreation"))
         .await
         .unwrap_or_else(|e| panic!("create_team {slug}: {e}"))
 }
 
 pub async fn folder(s: &S, team_id: i64, name: &str, parent_folder_id: Option<i64>) -> Folder {
-    s.create_folder(NewFolder {
-        team_id,
-        name: name.to_string(),
-        content_type: "CREDENTIAL".to_string(),
-        parent_folder_id,
-    })
+    s.create_folder(
+        NewFolder {
+            team_id,
+            name: name.to_string(),
+            content_type: "CREDENTIAL".to_string(),
+            parent_folder_id,
+        },
+        audit("FolderCreation"),
+    )
     .await
     .unwrap_or_else(|e| panic!("create_folder {name}: {e}"))
 }
@@ -208,7 +219,7 @@ pub fn inserted(new: &NewCredential, id: i64, at: Millis) -> Credential {
 pub async fn create(s: &S, new: NewCredential) -> Credential {
     let before = now_ms();
     let created = s
-        .create_credential(new.clone())
+        .create_credential(new.clone(), audit("CredentialSave"))
         .await
         .unwrap_or_else(|e| panic!("create_credential {}: {e}", new.slug));
     let after = now_ms();

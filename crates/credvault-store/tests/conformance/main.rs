@@ -20,6 +20,7 @@ mod harness;
 mod helpers;
 
 mod api_keys;
+mod audit;
 mod concurrency;
 mod credential_lists;
 mod credential_updates;
@@ -175,5 +176,41 @@ on_backends! {
         a_failing_create_does_not_fail_concurrent_ones,
         #[multi_thread] one_of_racing_attaches_wins,
         #[multi_thread] one_of_racing_updates_at_a_version_applies,
+    }
+    audit {
+        a_fresh_store_has_an_empty_chain,
+        a_change_appends_its_record_with_every_field,
+        a_system_record_has_no_actor_and_no_request,
+        creates_add_the_id_they_made_to_the_inputs,
+        a_subject_id_set_by_the_caller_is_kept,
+        every_other_change_appends_one_entry_of_its_record,
+        entries_form_a_chain,
+        the_chain_is_read_in_windows,
+        a_stale_update_records_nothing,
+        a_change_of_a_missing_credential_records_nothing,
+        revoking_an_unknown_key_records_nothing,
+        removing_a_non_member_records_nothing,
+        a_refused_meta_replace_records_nothing,
+        deactivations_that_change_nothing_record_nothing,
+        creates_that_conflict_record_nothing,
+        creates_the_database_rejects_record_nothing,
+        a_failing_create_among_concurrent_ones_records_only_the_others,
+        #[multi_thread] concurrent_creates_each_record_one_entry,
+        #[multi_thread] racing_creates_of_a_slug_record_only_the_winner,
+        #[multi_thread] concurrent_writes_keep_the_chain_whole,
+        the_stream_gets_exactly_the_appended_entries_in_order,
+        #[multi_thread] the_stream_gets_concurrent_entries_in_chain_order,
+        a_failing_stream_fails_creates_and_leaves_nothing,
+        a_failing_stream_fails_changes_and_leaves_the_rows_as_they_were,
+        a_failing_stream_fails_appends,
+        after_a_failing_stream_the_chain_goes_on_without_a_gap,
+        a_failing_stream_fails_every_create_of_a_batch,
+        a_stream_refusing_one_entry_fails_only_its_change,
+        appended_records_are_chained_in_one_go,
+        appending_no_records_records_nothing,
+        audit_logs_are_listed_newest_first_in_pages,
+        audit_logs_are_filtered_by_time_strictly,
+        audit_logs_are_filtered_by_users_and_operations,
+        audit_log_filters_combine_and_page,
     }
 }

@@ -1,6 +1,6 @@
 //! The store answers pings and keeps write-once metadata.
 
-use crate::helpers::S;
+use crate::helpers::{audit, S};
 
 pub async fn a_fresh_store_answers_a_ping(s: &S) {
     s.ping().await.unwrap_or_else(|e| panic!("ping: {e}"));
@@ -42,10 +42,19 @@ pub async fn meta_keys_are_exact_and_case_sensitive(s: &S) {
 
 pub async fn meta_is_replaced_only_from_the_value_expected(s: &S) {
     assert!(s.insert_meta("k", b"one").await.unwrap());
-    assert!(!s.replace_meta("k", b"other", b"two").await.unwrap());
+    assert!(!s
+        .replace_meta("k", b"other", b"two", audit("MasterKeyRotation"))
+        .await
+        .unwrap());
     assert_eq!(s.get_meta("k").await.unwrap(), Some(b"one".to_vec()));
-    assert!(s.replace_meta("k", b"one", b"two").await.unwrap());
+    assert!(s
+        .replace_meta("k", b"one", b"two", audit("MasterKeyRotation"))
+        .await
+        .unwrap());
     assert_eq!(s.get_meta("k").await.unwrap(), Some(b"two".to_vec()));
-    assert!(!s.replace_meta("missing", b"one", b"two").await.unwrap());
+    assert!(!s
+        .replace_meta("missing", b"one", b"two", audit("MasterKeyRotation"))
+        .await
+        .unwrap());
     assert_eq!(s.get_meta("missing").await.unwrap(), None);
 }

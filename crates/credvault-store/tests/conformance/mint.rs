@@ -3,7 +3,7 @@
 use credvault_core::model::Role;
 use credvault_store::{ApiKey, Credential, CredentialFilter, Membership, Team, User};
 
-use crate::helpers::{create, cred, full_cred, ids, page, team, test_cred, user, view, S};
+use crate::helpers::{audit, create, cred, full_cred, ids, page, team, test_cred, user, view, S};
 
 const H_ADA: &[u8] = b"ada-key-hash";
 const H_BOB: &[u8] = b"bob-key-hash";
@@ -29,21 +29,44 @@ async fn fixture(s: &S) -> Fixture {
     let sec = team(s, "Security", "security").await;
     let plat = team(s, "Platform", "platform-eng").await;
     // Joined in the opposite order of the team ids.
-    s.set_membership(plat.id, bob.id, Role::TeamAdmin)
+    s.set_membership(
+        plat.id,
+        bob.id,
+        Role::TeamAdmin,
+        audit("TeamMemberInvitation"),
+    )
+    .await
+    .unwrap();
+    s.set_membership(sec.id, bob.id, Role::Editor, audit("TeamMemberInvitation"))
         .await
         .unwrap();
-    s.set_membership(sec.id, bob.id, Role::Editor)
+    s.create_api_key(ada.id, "a", H_ADA, audit("AuthenticationTokenCreation"))
         .await
         .unwrap();
-    s.create_api_key(ada.id, "a", H_ADA).await.unwrap();
-    let bob_key = s.create_api_key(bob.id, "b", H_BOB).await.unwrap();
-    let old = s.create_api_key(bob.id, "old", H_REVOKED).await.unwrap();
-    assert!(s.revoke_api_key(bob.id, old.id).await.unwrap(), "revoke");
+    let bob_key = s
+        .create_api_key(bob.id, "b", H_BOB, audit("AuthenticationTokenCreation"))
+        .await
+        .unwrap();
+    let old = s
+        .create_api_key(
+            bob.id,
+            "old",
+            H_REVOKED,
+            audit("AuthenticationTokenCreation"),
+        )
+        .await
+        .unwrap();
+    assert!(
+        s.revoke_api_key(bob.id, old.id, audit("AuthenticationTokenDeletion"))
+            .await
+            .unwrap(),
+        "revoke"
+    );
 
     let c = create(s, full_cred("c", sec.id, ada.id, None)).await;
     let other = create(s, cred("other", plat.id, bob.id, "other")).await;
     let t = s
-        .attach_test_credential(test_cred("c-test", &c))
+        .attach_test_credential(test_cred("c-test", &c), audit("CredentialSave"))
         .await
         .unwrap();
     let c = view(s, c.id).await.credential;
@@ -130,7 +153,11 @@ pub async fn the_mint_context_follows_updates(s: &S) {
         name: "v3".into(),
         ..x.c.clone()
     };
-    let c = s.update_credential(&edit).await.unwrap().expect("update");
+    let c = s
+        .update_credential(&edit, audit("CredentialSave"))
+        .await
+        .unwrap()
+        .expect("update");
     let ctx = s
         .mint_context(H_BOB, c.id)
         .await
@@ -147,7 +174,9 @@ pub async fn the_mint_context_follows_updates(s: &S) {
 pub async fn revoking_a_key_takes_its_mint_context_away(s: &S) {
     let x = fixture(s).await;
     assert!(
-        s.revoke_api_key(x.bob.id, x.bob_key.id).await.unwrap(),
+        s.revoke_api_key(x.bob.id, x.bob_key.id, audit("AuthenticationTokenDeletion"))
+            .await
+            .unwrap(),
         "revoke bob's key"
     );
     assert!(s.mint_context(H_BOB, x.c.id).await.unwrap().is_none());

@@ -7,7 +7,7 @@ use credvault_store::{
     Credential, DeliveryOutcome, NewNotification, Notification, NotificationPlan, Team, User,
 };
 
-use crate::helpers::{create, cred, page, team, test_cred, user, S};
+use crate::helpers::{audit, create, cred, page, team, test_cred, user, S};
 
 const EXPIRES: i64 = 10_000_000_000;
 const DAY: i64 = 86_400_000;
@@ -318,19 +318,41 @@ pub async fn recipients_are_active_editors_of_the_team_or_admins_in_the_order_gi
     let x = fixture(s).await;
     let viewer = user(s, "vic@example.com", false).await;
     let gone = user(s, "gone@example.com", false).await;
-    s.set_membership(x.sec.id, x.ada.id, Role::TeamAdmin)
+    s.set_membership(
+        x.sec.id,
+        x.ada.id,
+        Role::TeamAdmin,
+        audit("TeamMemberInvitation"),
+    )
+    .await
+    .unwrap();
+    s.set_membership(
+        x.sec.id,
+        x.bob.id,
+        Role::Editor,
+        audit("TeamMemberInvitation"),
+    )
+    .await
+    .unwrap();
+    s.set_membership(
+        x.sec.id,
+        viewer.id,
+        Role::Viewer,
+        audit("TeamMemberInvitation"),
+    )
+    .await
+    .unwrap();
+    s.set_membership(
+        x.sec.id,
+        gone.id,
+        Role::Editor,
+        audit("TeamMemberInvitation"),
+    )
+    .await
+    .unwrap();
+    s.deactivate_user(gone.id, 1, audit("UserDeactivation"))
         .await
         .unwrap();
-    s.set_membership(x.sec.id, x.bob.id, Role::Editor)
-        .await
-        .unwrap();
-    s.set_membership(x.sec.id, viewer.id, Role::Viewer)
-        .await
-        .unwrap();
-    s.set_membership(x.sec.id, gone.id, Role::Editor)
-        .await
-        .unwrap();
-    s.deactivate_user(gone.id, 1).await.unwrap();
     let asked = [x.bob.id, viewer.id, 999, gone.id, x.ada.id, x.bob.id];
     let found = s.notification_recipients(x.sec.id, &asked).await.unwrap();
     let emails: Vec<_> = found.iter().map(|r| r.email.as_str()).collect();
@@ -349,14 +371,17 @@ pub async fn recipients_are_active_editors_of_the_team_or_admins_in_the_order_gi
 pub async fn a_credentials_list_has_its_test_credentials_messages(s: &S) {
     let x = fixture(s).await;
     let t = s
-        .attach_test_credential(test_cred("c-test", &x.c))
+        .attach_test_credential(test_cred("c-test", &x.c), audit("CredentialSave"))
         .await
         .unwrap();
     let mut test_plan = plan(&t, 0, 1, vec![email(&x.bob)]);
-    s.update_credential(&Credential {
-        notify_at: Some(0),
-        ..t.clone()
-    })
+    s.update_credential(
+        &Credential {
+            notify_at: Some(0),
+            ..t.clone()
+        },
+        audit("CredentialSave"),
+    )
     .await
     .unwrap()
     .unwrap();
@@ -382,7 +407,10 @@ pub async fn a_credentials_list_has_its_test_credentials_messages(s: &S) {
 pub async fn deleting_a_credential_deletes_its_messages(s: &S) {
     let x = fixture(s).await;
     assert!(planned(s, plan(&x.c, 1_000, 7, vec![email(&x.ada)])).await);
-    assert!(s.delete_credential(x.c.id).await.unwrap());
+    assert!(s
+        .delete_credential(x.c.id, audit("CredentialDestruction"))
+        .await
+        .unwrap());
     assert_eq!(
         s.pending_notifications(&[Channel::Email], 6_000, 10)
             .await

@@ -3,7 +3,7 @@
 use credvault_core::model::Role;
 use credvault_store::{Conflict, Team, User};
 
-use crate::helpers::{assert_between, assert_conflict, now_ms, page, team, user, S};
+use crate::helpers::{assert_between, assert_conflict, audit, now_ms, page, team, user, S};
 
 /// Three teams, in this order: security, platform-eng (a name off ASCII), nobodys (no members
 /// in the checks below).
@@ -26,7 +26,9 @@ async fn members(s: &S, [sec, plat, _]: &[Team; 3]) -> (User, User) {
         (plat, &ada, Role::Viewer),
         (plat, &bob, Role::Editor),
     ] {
-        s.set_membership(team.id, who.id, role).await.unwrap();
+        s.set_membership(team.id, who.id, role, audit("TeamMemberInvitation"))
+            .await
+            .unwrap();
     }
     (ada, bob)
 }
@@ -61,7 +63,8 @@ pub async fn team_slugs_are_unique(s: &S) {
     three_teams(s).await;
     assert_conflict(
         "create_team with a taken slug",
-        s.create_team("Security again", "security").await,
+        s.create_team("Security again", "security", audit("TeamCreation"))
+            .await,
         Conflict::TeamSlug,
     );
 }
@@ -94,7 +97,9 @@ pub async fn a_membership_is_set_and_changed(s: &S) {
         "none yet"
     );
     for role in [Role::Editor, Role::TeamAdmin] {
-        s.set_membership(sec.id, ada.id, role).await.unwrap();
+        s.set_membership(sec.id, ada.id, role, audit("TeamMemberInvitation"))
+            .await
+            .unwrap();
         assert_eq!(
             s.get_membership(sec.id, ada.id).await.unwrap(),
             Some(role),
@@ -186,16 +191,20 @@ pub async fn teams_are_listed_by_member(s: &S) {
 pub async fn a_removed_member_has_no_role(s: &S) {
     let ada = user(s, "ada@example.com", false).await;
     let sec = team(s, "Security", "security").await;
-    s.set_membership(sec.id, ada.id, Role::Editor)
+    s.set_membership(sec.id, ada.id, Role::Editor, audit("TeamMemberInvitation"))
         .await
         .unwrap();
     assert!(
-        s.remove_membership(sec.id, ada.id).await.unwrap(),
+        s.remove_membership(sec.id, ada.id, audit("TeamMemberRemoval"))
+            .await
+            .unwrap(),
         "removed"
     );
     assert_eq!(s.get_membership(sec.id, ada.id).await.unwrap(), None);
     assert!(
-        !s.remove_membership(sec.id, ada.id).await.unwrap(),
+        !s.remove_membership(sec.id, ada.id, audit("TeamMemberRemoval"))
+            .await
+            .unwrap(),
         "removed twice"
     );
 }

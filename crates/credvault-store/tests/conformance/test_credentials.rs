@@ -3,8 +3,8 @@
 use credvault_store::{Conflict, Credential, CredentialView, Folder, Team, TestSummary, User};
 
 use crate::helpers::{
-    assert_between, assert_conflict, create, cred, folder, full_cred, inserted, now_ms, owner_of,
-    team, test_cred, user, view, S,
+    assert_between, assert_conflict, audit, create, cred, folder, full_cred, inserted, now_ms,
+    owner_of, team, test_cred, user, view, S,
 };
 
 /// Ada's full credential `live` in folder f, and her plain credential `other`, both in sec.
@@ -35,7 +35,7 @@ async fn fixture(s: &S) -> Fixture {
 async fn attached(s: &S) -> (Fixture, Credential) {
     let x = fixture(s).await;
     let t = s
-        .attach_test_credential(test_cred("live-test", &x.live))
+        .attach_test_credential(test_cred("live-test", &x.live), audit("CredentialSave"))
         .await
         .unwrap();
     (x, t)
@@ -51,7 +51,10 @@ pub async fn an_attached_test_credential_is_stored_as_given(s: &S) {
     );
     let new_test = test_cred("live-test", &x.live);
     let before = now_ms();
-    let t = s.attach_test_credential(new_test.clone()).await.unwrap();
+    let t = s
+        .attach_test_credential(new_test.clone(), audit("CredentialSave"))
+        .await
+        .unwrap();
     let after = now_ms();
     assert_between("test credential created_at", t.created_at, before, after);
     assert_eq!(t, inserted(&new_test, t.id, t.created_at), "as given");
@@ -75,7 +78,7 @@ pub async fn attaching_a_test_credential_updates_the_live_one(s: &S) {
     let x = fixture(s).await;
     let before = now_ms();
     let t = s
-        .attach_test_credential(test_cred("live-test", &x.live))
+        .attach_test_credential(test_cred("live-test", &x.live), audit("CredentialSave"))
         .await
         .unwrap();
     let after = now_ms();
@@ -115,7 +118,7 @@ pub async fn a_second_test_credential_is_refused(s: &S) {
     let live_now = view(s, x.live.id).await;
     assert_conflict(
         "a second attach",
-        s.attach_test_credential(test_cred("live-test-2", &x.live))
+        s.attach_test_credential(test_cred("live-test-2", &x.live), audit("CredentialSave"))
             .await,
         Conflict::TestCredential,
     );
@@ -135,7 +138,9 @@ pub async fn a_second_test_credential_is_refused(s: &S) {
 pub async fn a_test_credential_is_not_deleted_alone(s: &S) {
     let (x, t) = attached(s).await;
     assert!(
-        !s.delete_credential(t.id).await.unwrap(),
+        !s.delete_credential(t.id, audit("CredentialDestruction"))
+            .await
+            .unwrap(),
         "delete_credential of a test credential"
     );
     assert_eq!(
@@ -148,13 +153,22 @@ pub async fn a_test_credential_is_not_deleted_alone(s: &S) {
 /// The test credential goes with its live one; nothing else does.
 pub async fn deleting_a_credential_deletes_its_test_credential(s: &S) {
     let (x, _) = attached(s).await;
-    assert!(s.delete_credential(x.live.id).await.unwrap(), "delete");
     assert!(
-        !s.delete_credential(x.live.id).await.unwrap(),
+        s.delete_credential(x.live.id, audit("CredentialDestruction"))
+            .await
+            .unwrap(),
+        "delete"
+    );
+    assert!(
+        !s.delete_credential(x.live.id, audit("CredentialDestruction"))
+            .await
+            .unwrap(),
         "delete twice"
     );
     assert!(
-        !s.delete_credential(999).await.unwrap(),
+        !s.delete_credential(999, audit("CredentialDestruction"))
+            .await
+            .unwrap(),
         "delete a missing id"
     );
     assert_eq!(
@@ -182,11 +196,19 @@ pub async fn deleting_a_credential_deletes_its_test_credential(s: &S) {
 /// The slug is free again, and the new credential can have its own test credential.
 pub async fn a_deleted_credentials_slug_is_free_again(s: &S) {
     let (x, t) = attached(s).await;
-    assert!(s.delete_credential(x.live.id).await.unwrap(), "delete");
+    assert!(
+        s.delete_credential(x.live.id, audit("CredentialDestruction"))
+            .await
+            .unwrap(),
+        "delete"
+    );
     let reborn = create(s, full_cred("live-again", x.sec.id, x.ada.id, None)).await;
     assert!(reborn.id > t.id, "a new id");
     let t2 = s
-        .attach_test_credential(test_cred("live-again-test", &reborn))
+        .attach_test_credential(
+            test_cred("live-again-test", &reborn),
+            audit("CredentialSave"),
+        )
         .await
         .unwrap();
     assert_eq!(

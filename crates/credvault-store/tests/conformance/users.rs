@@ -2,7 +2,7 @@
 
 use credvault_store::{Conflict, Deactivation, NewUser, User};
 
-use crate::helpers::{assert_between, assert_conflict, now_ms, page, user, S};
+use crate::helpers::{assert_between, assert_conflict, audit, now_ms, page, user, S};
 
 fn new_user(email: &str, first: &str, last: &str, admin: bool) -> NewUser {
     NewUser {
@@ -22,7 +22,9 @@ const EVE: (&str, &str, &str, bool) = ("eve@example.com", "", "", false);
 async fn three_users(s: &S) -> [User; 3] {
     let mut created = vec![];
     for (email, first, last, admin) in [ADA, BOB, EVE] {
-        let u = s.create_user(new_user(email, first, last, admin)).await;
+        let u = s
+            .create_user(new_user(email, first, last, admin), audit("UserCreation"))
+            .await;
         created.push(u.unwrap_or_else(|e| panic!("create_user {email}: {e}")));
     }
     created.try_into().expect("three users")
@@ -78,8 +80,11 @@ pub async fn user_emails_are_unique(s: &S) {
     let [_, _, eve] = three_users(s).await;
     assert_conflict(
         "create_user with a taken email",
-        s.create_user(new_user("ada@example.com", "Other", "Person", false))
-            .await,
+        s.create_user(
+            new_user("ada@example.com", "Other", "Person", false),
+            audit("UserCreation"),
+        )
+        .await,
         Conflict::UserEmail,
     );
     assert_eq!(
@@ -90,7 +95,10 @@ pub async fn user_emails_are_unique(s: &S) {
 
     // A user created after a conflict: a new id, larger than every earlier one.
     let zed = s
-        .create_user(new_user("zed@example.com", "Zed", "Z", false))
+        .create_user(
+            new_user("zed@example.com", "Zed", "Z", false),
+            audit("UserCreation"),
+        )
         .await
         .unwrap();
     assert!(zed.id > eve.id, "id {} after a conflict", zed.id);
@@ -161,16 +169,25 @@ pub async fn touching_a_missing_user_is_not_an_error(s: &S) {
 async fn owner_and_ada(s: &S) -> (User, User) {
     let owner = user(s, "owner@example.com", true).await;
     let ada = user(s, "ada@example.com", false).await;
-    s.create_api_key(ada.id, "k", b"ada-key-hash")
-        .await
-        .unwrap();
+    s.create_api_key(
+        ada.id,
+        "k",
+        b"ada-key-hash",
+        audit("AuthenticationTokenCreation"),
+    )
+    .await
+    .unwrap();
     (owner, ada)
 }
 
 pub async fn a_deactivated_user_is_inactive(s: &S) {
     let (_, ada) = owner_and_ada(s).await;
     let at = now_ms();
-    match s.deactivate_user(ada.id, at).await.unwrap() {
+    match s
+        .deactivate_user(ada.id, at, audit("UserDeactivation"))
+        .await
+        .unwrap()
+    {
         Deactivation::Done(u) => {
             assert!(!u.is_active, "the answered user is inactive");
             assert_eq!(u.updated_at, at, "the answered user's updated_at");
@@ -185,7 +202,9 @@ pub async fn a_deactivated_user_is_inactive(s: &S) {
 
 pub async fn an_inactive_users_keys_do_not_authenticate(s: &S) {
     let (_, ada) = owner_and_ada(s).await;
-    s.deactivate_user(ada.id, now_ms()).await.unwrap();
+    s.deactivate_user(ada.id, now_ms(), audit("UserDeactivation"))
+        .await
+        .unwrap();
     assert!(
         s.find_api_key(b"ada-key-hash").await.unwrap().is_none(),
         "an inactive user's key still authenticates"
@@ -195,8 +214,13 @@ pub async fn an_inactive_users_keys_do_not_authenticate(s: &S) {
 pub async fn deactivating_twice_changes_nothing(s: &S) {
     let (_, ada) = owner_and_ada(s).await;
     let at = now_ms();
-    s.deactivate_user(ada.id, at).await.unwrap();
-    let again = s.deactivate_user(ada.id, at + 1).await.unwrap();
+    s.deactivate_user(ada.id, at, audit("UserDeactivation"))
+        .await
+        .unwrap();
+    let again = s
+        .deactivate_user(ada.id, at + 1, audit("UserDeactivation"))
+        .await
+        .unwrap();
     assert!(
         matches!(&again, Deactivation::Done(u) if u.updated_at == at),
         "deactivate_user again: {again:?}"
@@ -206,7 +230,9 @@ pub async fn deactivating_twice_changes_nothing(s: &S) {
 pub async fn deactivating_a_missing_user_is_not_found(s: &S) {
     owner_and_ada(s).await;
     assert_eq!(
-        s.deactivate_user(999_999, now_ms()).await.unwrap(),
+        s.deactivate_user(999_999, now_ms(), audit("UserDeactivation"))
+            .await
+            .unwrap(),
         Deactivation::NotFound
     );
 }
@@ -216,18 +242,25 @@ pub async fn deactivating_the_last_admin_is_refused(s: &S) {
     let (owner, _) = owner_and_ada(s).await;
     let at = now_ms();
     assert_eq!(
-        s.deactivate_user(owner.id, at).await.unwrap(),
+        s.deactivate_user(owner.id, at, audit("UserDeactivation"))
+            .await
+            .unwrap(),
         Deactivation::LastAdmin,
         "the only admin"
     );
     let second = user(s, "second@example.com", true).await;
-    let first_goes = s.deactivate_user(owner.id, at).await.unwrap();
+    let first_goes = s
+        .deactivate_user(owner.id, at, audit("UserDeactivation"))
+        .await
+        .unwrap();
     assert!(
         matches!(first_goes, Deactivation::Done(_)),
         "one of two admins: {first_goes:?}"
     );
     assert_eq!(
-        s.deactivate_user(second.id, at).await.unwrap(),
+        s.deactivate_user(second.id, at, audit("UserDeactivation"))
+            .await
+            .unwrap(),
         Deactivation::LastAdmin,
         "the admin left"
     );
