@@ -19,10 +19,12 @@
 #[allow(dead_code)]
 mod support;
 
+mod audit;
 mod auth;
 mod backup;
 mod concurrency;
 mod create_jwt;
+mod encryption;
 mod generated_keys;
 mod hardening;
 mod issuer;
