@@ -21,7 +21,7 @@ function request()
   counter = counter + 1
   -- Threads start at different ids, so two connections rarely update one credential at once.
   local span = last - first + 1
-  local id = first + ((counter * 7 + tid * (span // 2)) % span)
+  local id = first + ((counter * 7 + tid * math.floor(span / 2)) % span)
   local body = string.format('{"mode":"JWT","description":"update %d %d"}', tid, counter)
   return wrk.format("PUT", "/api/v1/user_credentials/" .. id, nil, body)
 end

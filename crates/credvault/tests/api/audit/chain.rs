@@ -231,3 +231,26 @@ async fn verify_passes_while_the_server_appends() {
     assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
     assert_eq!(verified_count(&server), last_id(&server).await);
 }
+
+#[tokio::test]
+async fn two_instances_writing_at_once_keep_one_unbroken_chain() {
+    let tmp = tempfile::TempDir::new().unwrap();
+    let first = Server::start_in(tmp.path(), &[]).unwrap();
+    let second = Server::start_in(tmp.path(), &[]).unwrap();
+    let team = first.team("Shared").await;
+    tokio::join!(
+        async {
+            for n in 0..40 {
+                create_ok(&first, text_body(team, &format!("first {n}"), "s")).await;
+            }
+        },
+        async {
+            for n in 0..40 {
+                create_ok(&second, text_body(team, &format!("second {n}"), "s")).await;
+            }
+        },
+    );
+    let saves = entries_of(&first, "CredentialSave").await;
+    assert_eq!(saves.len(), 80);
+    assert_eq!(verified_count(&first), last_id(&second).await);
+}
