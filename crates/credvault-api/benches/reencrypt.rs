@@ -95,7 +95,11 @@ async fn run(backend: &str, store: Arc<dyn Store>) {
         let plain = next.open(aad, blob).unwrap();
         std::hint::black_box(next.seal(aad, &plain));
     }
-    report("reference: open and seal in memory", SECRETS as u64, started);
+    report(
+        "reference: open and seal in memory",
+        SECRETS as u64,
+        started,
+    );
 
     // The rotation itself.
     let audit = AuditRecord::system("EncryptionKeyRotation", serde_json::Map::new());
@@ -112,11 +116,7 @@ async fn run(backend: &str, store: Arc<dyn Store>) {
 
 fn report(what: &str, n: u64, started: Instant) {
     let took = started.elapsed().as_secs_f64();
-    println!(
-        "| {what} ({n}) | {:.2} s | {:.0} |",
-        took,
-        n as f64 / took
-    );
+    println!("| {what} ({n}) | {:.2} s | {:.0} |", took, n as f64 / took);
 }
 
 async fn tenant(store: &dyn Store) -> (i64, i64) {

@@ -405,6 +405,23 @@ fn default_sender() -> String {
     format!("credvault@{host}")
 }
 
+/// The server's keyring: opened with the master key, which is then dropped; the server keeps
+/// only the key that wraps the keyring, to store it again after a data-key rotation.
+async fn keyring_cell(args: &ServeArgs, store: &dyn Store) -> Result<KeyringCell> {
+    let key_file = args.master_key_file.as_deref();
+    let master = load_master_key(&args.db, key_file, store, true).await?;
+    let keyring = open_keyring(store, &master).await?;
+    let wrapped = store
+        .get_meta(KEYRING)
+        .await?
+        .context("the keyring record vanished")?;
+    Ok(KeyringCell::new(
+        keyring,
+        wrapped,
+        KeyringWrapKey::of(&master),
+    ))
+}
+
 pub async fn serve(args: ServeArgs) -> Result<()> {
     let store = open_store(&args.db).await?;
     if let Some(path) = &args.audit_log_file {
@@ -412,15 +429,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
             .with_context(|| format!("cannot open the audit log file {}", path.display()))?;
         store.stream_audit_to(Arc::new(file));
     }
-    let key_file = args.master_key_file.as_deref();
-    let master = load_master_key(&args.db, key_file, store.as_ref(), true).await?;
-    let keyring = open_keyring(store.as_ref(), &master).await?;
-    let wrapped = store
-        .get_meta(KEYRING)
-        .await?
-        .context("the keyring record vanished")?;
-    let keyring = KeyringCell::new(keyring, wrapped, KeyringWrapKey::of(&master));
-    drop(master);
+    let keyring = keyring_cell(&args, store.as_ref()).await?;
     bootstrap_owner(&args.db.data_dir, store.as_ref(), &keyring.current()).await?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -1182,6 +1182,12 @@ pub async fn a_failing_stream_fails_changes_and_leaves_the_rows_as_they_were(s: 
     );
     assert_nothing_recorded(s, &before, "refused changes").await;
     assert_eq!(sink.written(), vec![], "nothing streamed");
+    assert_rows_as_before(s, &c, bob.id, sec.id).await;
+}
+
+/// What `a_failing_stream_fails_changes_and_leaves_the_rows_as_they_were` set up, unchanged:
+/// the credential `c`, `bob`'s key `[2; 32]` and VIEWER membership of `team_id`, meta `kek`.
+async fn assert_rows_as_before(s: &S, c: &Credential, bob: i64, sec_id: i64) {
     assert_eq!(
         s.get_credential_row(c.id).await.unwrap(),
         Some(c.clone()),
@@ -1199,10 +1205,10 @@ pub async fn a_failing_stream_fails_changes_and_leaves_the_rows_as_they_were(s: 
         .expect("the key works");
     assert_eq!(
         (hash, owner.id, owner.is_active),
-        ([2; 32].to_vec(), bob.id, true)
+        ([2; 32].to_vec(), bob, true)
     );
     assert_eq!(
-        s.get_membership(sec.id, bob.id).await.unwrap(),
+        s.get_membership(sec_id, bob).await.unwrap(),
         Some(Role::Viewer),
         "the membership as it was"
     );
