@@ -170,12 +170,14 @@ impl SqliteStore {
     }
 
     async fn with_options(options: SqliteConnectOptions) -> Result<SqliteStore> {
-        let writer = pool(&options, 1).await?;
         // sqlx takes no lock around SQLite migrations, so processes starting together on a new
         // file would each try to create the schema; an advisory lock on a file beside the
         // database makes them take turns (not the database file itself: closing another
-        // descriptor of it would drop SQLite's own POSIX locks).
+        // descriptor of it would drop SQLite's own POSIX locks). It is taken before the first
+        // connection too: switching a new file to WAL while another process writes it can
+        // fail at once with "database is locked", without waiting.
         let lock = migration_lock(options.get_filename()).await?;
+        let writer = pool(&options, 1).await?;
         MIGRATOR
             .run(&writer)
             .await
