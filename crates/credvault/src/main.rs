@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod audit;
 mod backup;
+mod cli;
 mod startup;
 
 #[derive(Parser)]
@@ -21,6 +22,8 @@ struct Cli {
     /// Log line format: human-readable text, or one JSON object per line.
     #[arg(long, global = true, env = "CREDVAULT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    #[command(flatten)]
+    client: cli::ClientArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,6 +55,8 @@ enum Command {
     /// The audit log (API.md §8).
     #[command(subcommand)]
     Audit(AuditCommand),
+    #[command(flatten)]
+    Client(cli::ClientCommand),
 }
 
 #[derive(Subcommand)]
@@ -217,8 +222,21 @@ fn init_logging(format: LogFormat) {
     }
 }
 
+/// A client command: no logging set-up (its output is for people and scripts), errors on
+/// stderr, exit 1 for a refusal and 2 for a usage error.
+fn client_main(command: cli::ClientCommand, args: &cli::ClientArgs) -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime builds");
+    ExitCode::from(runtime.block_on(cli::run(command, args)))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Client(command) = cli.command {
+        return client_main(command, &cli.client);
+    }
     init_logging(cli.log_format);
     // Everything credvault creates (database, WAL, keys) is for its own user only, whoever
     // created the data directory and whatever umask the service manager set.
@@ -246,6 +264,7 @@ fn main() -> ExitCode {
             Command::Restore(args) => backup::restore(args).await,
             Command::Check(args) => backup::check(args).await,
             Command::Audit(AuditCommand::Verify(args)) => audit::verify(args).await,
+            Command::Client(_) => unreachable!("client commands returned above"),
         }
     });
     match result {

@@ -22,6 +22,7 @@ mod support;
 mod audit;
 mod auth;
 mod backup;
+mod cli;
 mod concurrency;
 mod create_jwt;
 mod encryption;

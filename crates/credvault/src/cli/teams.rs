@@ -1,0 +1,50 @@
+//! `credvault teams …`: list and create teams.
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::credentials::items;
+use super::output::{cell, table};
+use super::{output, CliError, ClientArgs};
+
+#[derive(Subcommand, Debug)]
+pub enum TeamsCommand {
+    /// List the teams you are a member of (tenant admins: all).
+    ///
+    /// Example: credvault teams list
+    #[command(verbatim_doc_comment)]
+    List,
+    /// Create a team (tenant admins).
+    ///
+    /// Example: credvault teams create "Security Ops"
+    #[command(verbatim_doc_comment)]
+    Create { name: String },
+}
+
+pub async fn run(command: TeamsCommand, args: &ClientArgs) -> Result<(), CliError> {
+    let client = super::client(args)?;
+    match command {
+        TeamsCommand::List => {
+            let page = client.get("/teams?per_page=500").await?;
+            if args.json {
+                output::json(&page);
+                return Ok(());
+            }
+            let rows = items(&page, "teams")
+                .iter()
+                .map(|t| vec![cell(&t["id"]), cell(&t["name"]), cell(&t["slug"])])
+                .collect();
+            table(&["ID", "NAME", "SLUG"], rows);
+            Ok(())
+        }
+        TeamsCommand::Create { name } => {
+            let team = client.post("/teams", &json!({ "name": name })).await?;
+            if args.json {
+                output::json(&team);
+            } else {
+                println!("{}", cell(&team["id"]));
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! The command-line client (API.md §10), run as a subprocess against a real server: login
+//! from stdin into a private profile, environment overrides, each command's output as a table
+//! and as JSON, a minted token usable from `$(…)`, and the exit statuses of refusals (1) and
+//! usage errors (2).
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::support::*;
+
+/// The client with its configuration in `home` (`XDG_CONFIG_HOME`) and no server in the
+/// environment unless `env` gives one; `stdin` is piped in.
+fn cli(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_credvault"));
+    cmd.args(args)
+        .env("XDG_CONFIG_HOME", home)
+        .env_remove("CREDVAULT_URL")
+        .env_remove("CREDVAULT_API_KEY")
+        .env_remove("CREDVAULT_PROFILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// A server, and a configuration directory logged in to it as the owner.
+fn logged_in() -> (Server, TempDir) {
+    let server = Server::start();
+    let home = TempDir::new().unwrap();
+    let out = cli(
+        home.path(),
+        &["login", "--url", &server.base],
+        &[],
+        OWNER_KEY,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    (server, home)
+}
+
+#[tokio::test]
+async fn login_reads_the_key_from_stdin_into_a_profile_only_the_user_can_read() {
+    let (server, home) = logged_in();
+    let file = home.path().join("credvault/config.toml");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains(&format!("url = \"{}\"", server.base)),
+        "{text}"
+    );
+    let out = cli(home.path(), &["teams", "list"], &[], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn login_with_an_unknown_key_fails_with_the_apis_message_and_saves_nothing() {
+    let server = Server::start();
+    let home = TempDir::new().unwrap();
+    let out = cli(
+        home.path(),
+        &["login", "--url", &server.base],
+        &[],
+        "cvk_wrong",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("the API key is unknown or revoked"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!home.path().join("credvault/config.toml").exists());
+}
+
+#[tokio::test]
+async fn the_api_key_is_never_taken_as_an_argument() {
+    let server = Server::start();
+    let home = TempDir::new().unwrap();
+    for args in [
+        vec!["login", "--url", &server.base, "--api-key", OWNER_KEY],
+        vec!["login", "--url", &server.base, OWNER_KEY],
+    ] {
+        let out = cli(home.path(), &args, &[], "");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!stderr(&out).contains(OWNER_KEY), "the key is not echoed");
+    }
+    assert!(!home.path().join("credvault/config.toml").exists());
+}
+
+#[tokio::test]
+async fn the_environment_overrides_any_profile() {
+    let server = Server::start();
+    let home = TempDir::new().unwrap();
+    let env = [
+        ("CREDVAULT_URL", server.base.as_str()),
+        ("CREDVAULT_API_KEY", OWNER_KEY),
+    ];
+    let out = cli(home.path(), &["teams", "create", "Ops"], &env, "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "1");
+}
+
+#[tokio::test]
+async fn profiles_keep_several_servers_apart() {
+    let (first, home) = logged_in();
+    let second = Server::start();
+    let out = cli(
+        home.path(),
+        &["login", "--url", &second.base, "--profile", "other"],
+        &[],
+        OWNER_KEY,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    second.team("Only on the second").await;
+    first.team("Only on the first").await;
+    let listed = |profile: &str| {
+        stdout(&cli(
+            home.path(),
+            &["--profile", profile, "teams", "list"],
+            &[],
+            "",
+        ))
+    };
+    assert!(listed("other").contains("Only on the second"));
+    assert!(listed("default").contains("Only on the first"));
+    let out = cli(
+        home.path(),
+        &["--profile", "missing", "teams", "list"],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("credvault login --url URL --profile missing"));
+}
+
+#[tokio::test]
+async fn credentials_are_listed_as_a_table_and_as_the_apis_json() {
+    let (server, home) = logged_in();
+    let team = server.team("Ops").await;
+    let id = create_ok(&server, jwt_body(team, "stripe")).await;
+    let table = stdout(&cli(home.path(), &["credentials", "list"], &[], ""));
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].split_whitespace().eq([
+            "ID",
+            "NAME",
+            "MODE",
+            "TEAM",
+            "RESTRICTED",
+            "EXPIRES",
+            "LAST",
+            "USED"
+        ]),
+        "{table}"
+    );
+    assert!(
+        lines[1].split_whitespace().take(4).eq([
+            id.to_string().as_str(),
+            "stripe",
+            "JWT",
+            team.to_string().as_str()
+        ]),
+        "{table}"
+    );
+    let out = cli(home.path(), &["--json", "credentials", "list"], &[], "");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, api) = server.get(CREDENTIALS, OWNER_KEY).await;
+    assert_eq!(json["user_credentials"], api["user_credentials"]);
+    assert_eq!(json["meta"]["count"], 1);
+}
+
+#[tokio::test]
+async fn a_credential_is_shown_field_by_field_or_as_json() {
+    let (server, home) = logged_in();
+    let team = server.team("Ops").await;
+    let id = create_ok(&server, jwt_body(team, "stripe")).await;
+    let text = stdout(&cli(
+        home.path(),
+        &["credentials", "get", &id.to_string()],
+        &[],
+        "",
+    ));
+    assert!(
+        text.lines()
+            .any(|l| l.split_whitespace().eq(["name", "stripe"])),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.split_whitespace().eq(["mode", "JWT"])),
+        "{text}"
+    );
+    let out = cli(
+        home.path(),
+        &["--json", "credentials", "get", &id.to_string()],
+        &[],
+        "",
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, api) = server.get(&cred_path(id), OWNER_KEY).await;
+    assert_eq!(json, api);
+}
+
+#[tokio::test]
+async fn token_prints_only_a_token_that_verifies_with_the_credentials_key() {
+    let (server, home) = logged_in();
+    let team = server.team("Ops").await;
+    let key = fixture_key("ec-p256-pkcs8.pem");
+    let id = create_ok(&server, jwt_credential(team, "signing", "ES256", &key, 600)).await;
+    let out = cli(
+        home.path(),
+        &["credentials", "token", &id.to_string()],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert_eq!(printed.lines().count(), 1, "{printed}");
+    let token = printed.trim();
+    assert!(verifies_with_jwk(
+        token,
+        &jwk_of(&server, id).await,
+        "ES256"
+    ));
+}
+
+#[tokio::test]
+async fn an_api_refusal_exits_1_with_the_apis_message_and_field() {
+    let (server, home) = logged_in();
+    let out = cli(home.path(), &["credentials", "get", "999"], &[], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: credential 999 not found (HTTP 404)"
+    );
+    let out = cli(home.path(), &["teams", "create", "   "], &[], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("(field: name; HTTP 422)"),
+        "{}",
+        stderr(&out)
+    );
+    drop(server);
+}
+
+#[tokio::test]
+async fn a_usage_error_exits_2() {
+    let home = TempDir::new().unwrap();
+    for args in [
+        vec!["credentials", "list", "--bogus"],
+        vec!["credentials", "get", "not-a-number"],
+        vec!["login", "--url", "vault.example.com"],
+    ] {
+        let out = cli(home.path(), &args, &[], "cvk_x");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_named_with_a_hint_to_log_in() {
+    let home = TempDir::new().unwrap();
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let env = [
+        ("CREDVAULT_URL", url.as_str()),
+        ("CREDVAULT_API_KEY", "cvk_x"),
+    ];
+    let out = cli(home.path(), &["teams", "list"], &env, "");
+    assert_eq!(out.status.code(), Some(1));
+    let text = stderr(&out);
+    assert!(
+        text.contains(&format!("cannot reach the credvault server at {url}")),
+        "{text}"
+    );
+    assert!(text.contains("credvault login"), "{text}");
+}
+
+#[tokio::test]
+async fn every_command_has_help_with_examples() {
+    let home = TempDir::new().unwrap();
+    for args in [
+        vec!["login", "--help"],
+        vec!["credentials", "list", "--help"],
+        vec!["credentials", "get", "--help"],
+        vec!["credentials", "token", "--help"],
+        vec!["credentials", "delete", "--help"],
+        vec!["teams", "list", "--help"],
+        vec!["teams", "create", "--help"],
+    ] {
+        let out = cli(home.path(), &args, &[], "");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(
+            stdout(&out).contains("Example"),
+            "{args:?}: {}",
+            stdout(&out)
+        );
+    }
+}
