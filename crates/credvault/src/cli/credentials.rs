@@ -22,6 +22,16 @@ pub enum CredentialsCommand {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
+    /// Create a credential.
+    ///
+    /// Examples:
+    ///   credvault credentials create --name stripe --team Ops --alg RS256 --key-file key.pem \
+    ///     --payload '{"iss":"svc","aud":"stripe"}' --expires-in 90d --allowed-host api.stripe.com
+    ///   gh-key | credvault credentials create --name gh --team 2 --alg RS256 --key-file -
+    ///   credvault credentials create --name signer --team Ops --alg ES256 --generate-key
+    ///   credvault credentials create --name token --team Ops --mode TEXT --value - < token.txt
+    #[command(verbatim_doc_comment)]
+    Create(Box<super::create::CreateArgs>),
     /// Show one credential (never its secret).
     ///
     /// Example: credvault credentials get 3
@@ -53,6 +63,7 @@ pub async fn run(command: CredentialsCommand, args: &ClientArgs) -> Result<(), C
     let client = super::client(args)?;
     match command {
         CredentialsCommand::List { team, limit } => list(&client, args, team, limit).await,
+        CredentialsCommand::Create(create) => super::create::run(*create, &client, args).await,
         CredentialsCommand::Get { id } => {
             let credential = client.get(&format!("/user_credentials/{id}")).await?;
             if args.json {

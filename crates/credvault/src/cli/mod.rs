@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 
 pub mod client;
 pub mod config;
+pub mod create;
 pub mod credentials;
 pub mod login;
 pub mod output;

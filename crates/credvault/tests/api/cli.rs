@@ -317,3 +317,195 @@ async fn every_command_has_help_with_examples() {
         );
     }
 }
+
+/// `credvault credentials create …` in `home`, with `stdin`; returns the created credential's
+/// JSON (`--json`).
+fn create_via_cli(home: &Path, args: &[&str], stdin: &str) -> Value {
+    let mut all = vec!["--json", "credentials", "create"];
+    all.extend_from_slice(args);
+    let out = cli(home, &all, &[], stdin);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn create_takes_a_key_file_a_payload_file_a_team_name_an_expiry_and_hosts() {
+    let (server, home) = logged_in();
+    server.team("Security Ops").await;
+    let payload = home.path().join("payload.json");
+    std::fs::write(&payload, r#"{"iss": "svc", "aud": "stripe"}"#).unwrap();
+    let key = fixture_path("ec-p256-pkcs8.pem");
+    let created = create_via_cli(
+        home.path(),
+        &[
+            "--name",
+            "stripe",
+            "--team",
+            "Security Ops",
+            "--alg",
+            "ES256",
+            "--key-file",
+            key.to_str().unwrap(),
+            "--payload",
+            &format!("@{}", payload.display()),
+            "--expires-in",
+            "90d",
+            "--allowed-host",
+            "api.stripe.com",
+            "--allowed-host",
+            "*.stripe.com",
+        ],
+        "",
+    );
+    assert_eq!(created["name"], "stripe");
+    assert_eq!(created["jwt_algorithm"], "ES256");
+    assert_eq!(
+        created["jwt_payload"],
+        serde_json::json!({"iss": "svc", "aud": "stripe"})
+    );
+    assert_eq!(
+        created["allowed_hosts"],
+        serde_json::json!(["api.stripe.com", "*.stripe.com"])
+    );
+    let days = (rfc3339_millis(&created["expires_at"]) - now_secs() * 1000) / 86_400_000;
+    assert!((89..=90).contains(&days), "{}", created["expires_at"]);
+    let id = id_of(&created);
+    let out = cli(
+        home.path(),
+        &[
+            "credentials",
+            "token",
+            &id.to_string(),
+            "--url",
+            "https://api.stripe.com/v1",
+        ],
+        &[],
+        "",
+    );
+    assert!(verifies_with_jwk(
+        stdout(&out).trim(),
+        &jwk_of(&server, id).await,
+        "ES256"
+    ));
+}
+
+#[tokio::test]
+async fn create_reads_a_key_from_stdin() {
+    let (server, home) = logged_in();
+    let team = server.team("Ops").await.to_string();
+    let key = fixture_key("rsa2048-pkcs8.pem");
+    let created = create_via_cli(
+        home.path(),
+        &["--name", "gh", "--team", &team, "--key-file", "-"],
+        &key,
+    );
+    assert_eq!(created["jwt_algorithm"], "RS256");
+    mint_ok(&server, id_of(&created), None).await;
+}
+
+#[tokio::test]
+async fn create_can_have_the_server_generate_the_key() {
+    let (server, home) = logged_in();
+    let team = server.team("Ops").await.to_string();
+    let created = create_via_cli(
+        home.path(),
+        &[
+            "--name",
+            "signer",
+            "--team",
+            &team,
+            "--alg",
+            "ES256",
+            "--generate-key",
+        ],
+        "",
+    );
+    assert!(
+        created["jwt_key_id"]
+            .as_str()
+            .is_some_and(|k| !k.is_empty()),
+        "{created}"
+    );
+    mint_ok(&server, id_of(&created), None).await;
+}
+
+#[tokio::test]
+async fn create_makes_a_text_credential_from_stdin_without_echoing_it() {
+    let (server, home) = logged_in();
+    let team = server.team("Ops").await.to_string();
+    let out = cli(
+        home.path(),
+        &[
+            "credentials",
+            "create",
+            "--name",
+            "token",
+            "--team",
+            &team,
+            "--mode",
+            "TEXT",
+            "--value",
+            "-",
+        ],
+        &[],
+        "s3cret-text-value",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("s3cret-text-value"));
+    let (_, listed) = server.get(CREDENTIALS, OWNER_KEY).await;
+    assert_eq!(listed["user_credentials"][0]["mode"], "TEXT");
+}
+
+#[tokio::test]
+async fn create_refuses_bad_input_before_or_from_the_server() {
+    let (server, home) = logged_in();
+    let team = server.team("Ops").await.to_string();
+    let key = fixture_path("ec-p256-pkcs8.pem");
+    let key = key.to_str().unwrap();
+    let base = [
+        "credentials",
+        "create",
+        "--name",
+        "x",
+        "--team",
+        &team,
+        "--key-file",
+        key,
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        cli(home.path(), &args, &[], "")
+    };
+    let out = run(&["--payload", "{not json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--payload is not valid JSON"));
+    let out = run(&["--expires-in", "soon"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["--alg", "XS256"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("field: jwt_algorithm; HTTP 422"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli(
+        home.path(),
+        &[
+            "credentials",
+            "create",
+            "--name",
+            "x",
+            "--team",
+            "Nobody",
+            "--key-file",
+            key,
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no team named \"Nobody\""));
+    let (_, listed) = server.get(CREDENTIALS, OWNER_KEY).await;
+    assert_eq!(listed["meta"]["count"], 0, "nothing was created");
+}
