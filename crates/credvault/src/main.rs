@@ -64,6 +64,13 @@ enum AuditCommand {
     /// Walk the audit log's hash chain: exit 0 with the number of entries, or 1 naming the
     /// first entry that was changed, deleted or reordered.
     Verify(DbArgs),
+    /// List the audit log through the API (tenant admins), newest first.
+    ///
+    /// Examples:
+    ///   credvault audit list --operation CredentialDestruction --after 2026-11-01T00:00:00Z
+    ///   credvault audit list --user 5 --json
+    #[command(verbatim_doc_comment)]
+    List(cli::more::AuditListArgs),
 }
 
 #[derive(Args, Clone)]
@@ -234,9 +241,18 @@ fn client_main(command: cli::ClientCommand, args: &cli::ClientArgs) -> ExitCode 
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Client(command) = cli.command {
-        return client_main(command, &cli.client);
-    }
+    let command = match cli.command {
+        Command::Client(cli::ClientCommand::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "credvault", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Command::Client(command) => return client_main(command, &cli.client),
+        Command::Audit(AuditCommand::List(list)) => {
+            return client_main(cli::ClientCommand::AuditList(list), &cli.client)
+        }
+        other => other,
+    };
     init_logging(cli.log_format);
     // Everything credvault creates (database, WAL, keys) is for its own user only, whoever
     // created the data directory and whatever umask the service manager set.
@@ -256,7 +272,7 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command {
+        match command {
             Command::Serve(args) => startup::serve(*args).await,
             Command::Migrate(args) => startup::migrate(args).await,
             Command::Rekey(args) => startup::rekey(args).await,
@@ -264,7 +280,9 @@ fn main() -> ExitCode {
             Command::Restore(args) => backup::restore(args).await,
             Command::Check(args) => backup::check(args).await,
             Command::Audit(AuditCommand::Verify(args)) => audit::verify(args).await,
-            Command::Client(_) => unreachable!("client commands returned above"),
+            Command::Client(_) | Command::Audit(AuditCommand::List(_)) => {
+                unreachable!("client commands returned above")
+            }
         }
     });
     match result {

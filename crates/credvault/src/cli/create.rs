@@ -112,14 +112,7 @@ fn jwt_fields(create: &CreateArgs, body: &mut Value) -> Result<(), CliError> {
     body["jwt_payload"] = payload;
     body["jwt_auto_generate_time_claims"] = json!(true);
     match (&create.key_file, create.generate_key) {
-        (Some(file), _) => {
-            let key = if file == "-" {
-                read_stdin()?
-            } else {
-                read_file(file)?
-            };
-            body["jwt_private_key"] = json!(key.as_str());
-        }
+        (Some(file), _) => body["jwt_private_key"] = json!(read_key(file)?.as_str()),
         (None, true) => {
             body["jwt_generate_key"] = json!(true);
             if let Some(bits) = create.key_size {
@@ -135,8 +128,17 @@ fn jwt_fields(create: &CreateArgs, body: &mut Value) -> Result<(), CliError> {
     Ok(())
 }
 
+/// A key file's text; `-` reads stdin.
+pub fn read_key(file: &str) -> Result<Zeroizing<String>, CliError> {
+    if file == "-" {
+        read_stdin()
+    } else {
+        read_file(file)
+    }
+}
+
 /// `@file` read from a file, `-` from stdin, anything else as it is.
-fn read_arg(text: &str, flag: &str) -> Result<Zeroizing<String>, CliError> {
+pub fn read_arg(text: &str, flag: &str) -> Result<Zeroizing<String>, CliError> {
     match text {
         "-" => read_stdin(),
         _ => match text.strip_prefix('@') {

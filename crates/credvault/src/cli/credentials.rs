@@ -52,6 +52,28 @@ pub enum CredentialsCommand {
         #[arg(long)]
         test: bool,
     },
+    /// Change a credential: the flags given replace the stored values.
+    ///
+    /// Examples:
+    ///   credvault credentials update 3 --description "Stripe, prod" --expires-in 90d
+    ///   credvault credentials update 3 --key-file new-key.pem
+    #[command(verbatim_doc_comment)]
+    Update(Box<super::more::UpdateArgs>),
+    /// Replace the key with a new one of the same algorithm and size, made by the server.
+    ///
+    /// Example: credvault credentials rotate 3
+    #[command(verbatim_doc_comment)]
+    Rotate {
+        id: i64,
+        /// Rotate the test credential's key.
+        #[arg(long)]
+        test: bool,
+    },
+    /// Print the credential's public keys (JWKS).
+    ///
+    /// Example: credvault credentials jwks 3 > jwks.json
+    #[command(verbatim_doc_comment)]
+    Jwks { id: i64 },
     /// Delete a credential and its test credential (TEAM_ADMIN).
     ///
     /// Example: credvault credentials delete 3
@@ -64,6 +86,11 @@ pub async fn run(command: CredentialsCommand, args: &ClientArgs) -> Result<(), C
     match command {
         CredentialsCommand::List { team, limit } => list(&client, args, team, limit).await,
         CredentialsCommand::Create(create) => super::create::run(*create, &client, args).await,
+        CredentialsCommand::Update(update) => super::more::update(*update, &client, args).await,
+        CredentialsCommand::Rotate { id, test } => {
+            super::more::rotate(id, test, &client, args).await
+        }
+        CredentialsCommand::Jwks { id } => super::more::jwks(id, &client).await,
         CredentialsCommand::Get { id } => {
             let credential = client.get(&format!("/user_credentials/{id}")).await?;
             if args.json {

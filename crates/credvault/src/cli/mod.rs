@@ -11,6 +11,7 @@ pub mod config;
 pub mod create;
 pub mod credentials;
 pub mod login;
+pub mod more;
 pub mod output;
 pub mod teams;
 
@@ -89,6 +90,18 @@ pub enum ClientCommand {
     /// List and create teams, invite members.
     #[command(subcommand)]
     Teams(teams::TeamsCommand),
+    /// Create users.
+    #[command(subcommand)]
+    Users(more::UsersCommand),
+    /// Print a shell completion script: bash, zsh or fish.
+    ///
+    /// Example:
+    ///   credvault completions bash > /etc/bash_completion.d/credvault
+    #[command(verbatim_doc_comment)]
+    Completions { shell: clap_complete::Shell },
+    /// `credvault audit list`, which clap parses under `audit`.
+    #[command(skip)]
+    AuditList(more::AuditListArgs),
 }
 
 /// Runs a client command; prints its output on stdout and returns the exit status.
@@ -97,6 +110,9 @@ pub async fn run(command: ClientCommand, args: &ClientArgs) -> u8 {
         ClientCommand::Login(login) => login::run(login, args).await,
         ClientCommand::Credentials(c) => credentials::run(c, args).await,
         ClientCommand::Teams(t) => teams::run(t, args).await,
+        ClientCommand::Users(u) => more::users(u, args).await,
+        ClientCommand::AuditList(list) => more::audit_list(list, args).await,
+        ClientCommand::Completions { .. } => Ok(()),
     };
     match outcome {
         Ok(()) => 0,

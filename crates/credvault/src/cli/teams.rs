@@ -19,6 +19,19 @@ pub enum TeamsCommand {
     /// Example: credvault teams create "Security Ops"
     #[command(verbatim_doc_comment)]
     Create { name: String },
+    /// Add a user to a team, or change their role (TEAM_ADMIN).
+    ///
+    /// Example: credvault teams invite 2 --user 5 --role EDITOR
+    #[command(verbatim_doc_comment)]
+    Invite {
+        /// The team's id.
+        team: i64,
+        /// The user's id.
+        #[arg(long)]
+        user: i64,
+        #[arg(long, default_value = "VIEWER", value_parser = ["VIEWER", "EDITOR", "TEAM_ADMIN"])]
+        role: String,
+    },
 }
 
 pub async fn run(command: TeamsCommand, args: &ClientArgs) -> Result<(), CliError> {
@@ -36,6 +49,9 @@ pub async fn run(command: TeamsCommand, args: &ClientArgs) -> Result<(), CliErro
                 .collect();
             table(&["ID", "NAME", "SLUG"], rows);
             Ok(())
+        }
+        TeamsCommand::Invite { team, user, role } => {
+            super::more::invite(team, user, &role, &client, args).await
         }
         TeamsCommand::Create { name } => {
             let team = client.post("/teams", &json!({ "name": name })).await?;

@@ -509,3 +509,159 @@ async fn create_refuses_bad_input_before_or_from_the_server() {
     let (_, listed) = server.get(CREDENTIALS, OWNER_KEY).await;
     assert_eq!(listed["meta"]["count"], 0, "nothing was created");
 }
+
+#[tokio::test]
+async fn update_rotate_and_jwks_work_on_a_credential() {
+    let (server, home) = logged_in();
+    let team = server.team("Ops").await;
+    let key = fixture_key("ec-p256-pkcs8.pem");
+    let id = create_ok(&server, jwt_credential(team, "signing", "ES256", &key, 600)).await;
+    let id_text = id.to_string();
+    let out = cli(
+        home.path(),
+        &[
+            "--json",
+            "credentials",
+            "update",
+            &id_text,
+            "--description",
+            "prod",
+            "--allowed-host",
+            "api.example.com",
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let updated: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(updated["description"], "prod");
+    assert_eq!(
+        updated["allowed_hosts"],
+        serde_json::json!(["api.example.com"])
+    );
+    let before = updated["jwt_key_id"].clone();
+    let out = cli(
+        home.path(),
+        &["--json", "credentials", "rotate", &id_text],
+        &[],
+        "",
+    );
+    let rotated: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(rotated["jwt_key_id"], before, "a new key");
+    let out = cli(home.path(), &["credentials", "jwks", &id_text], &[], "");
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, api) = server.get(&jwks_path(id), OWNER_KEY).await;
+    assert_eq!(printed, api);
+    assert_eq!(
+        printed["keys"].as_array().unwrap().len(),
+        2,
+        "the old key stays published"
+    );
+}
+
+#[tokio::test]
+async fn users_are_created_and_invited_to_teams() {
+    let (server, home) = logged_in();
+    let team = server.team("Ops").await.to_string();
+    let out = cli(
+        home.path(),
+        &[
+            "users",
+            "create",
+            "--email",
+            "ada@example.com",
+            "--first-name",
+            "Ada",
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let user = stdout(&out).trim().to_string();
+    let out = cli(
+        home.path(),
+        &[
+            "--json", "teams", "invite", &team, "--user", &user, "--role", "EDITOR",
+        ],
+        &[],
+        "",
+    );
+    let member: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (member["email"].as_str(), member["role"].as_str()),
+        (Some("ada@example.com"), Some("EDITOR"))
+    );
+    let out = cli(
+        home.path(),
+        &["teams", "invite", &team, "--user", &user, "--role", "OWNER"],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2), "a role clap knows is not one");
+}
+
+#[tokio::test]
+async fn the_audit_log_is_listed_with_its_filters() {
+    let (server, home) = logged_in();
+    let team = server.team("Ops").await;
+    let id = create_ok(&server, jwt_body(team, "stripe")).await;
+    server.delete(&cred_path(id), OWNER_KEY).await;
+    let out = cli(
+        home.path(),
+        &["audit", "list", "--operation", "CredentialDestruction"],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[1].contains("CredentialDestruction") && lines[1].contains("owner@localhost"),
+        "{text}"
+    );
+    let out = cli(
+        home.path(),
+        &[
+            "--json",
+            "audit",
+            "list",
+            "--operation",
+            "CredentialSave",
+            "--operation",
+            "TeamCreation",
+        ],
+        &[],
+        "",
+    );
+    let page: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ops: Vec<&str> = page["audit_logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["operation_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["CredentialSave", "TeamCreation"]);
+    let out = cli(
+        home.path(),
+        &["audit", "list", "--after", "yesterday"],
+        &[],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("field: after; HTTP 422"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn completions_are_printed_for_each_shell() {
+    let home = TempDir::new().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = cli(home.path(), &["completions", shell], &[], "");
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        assert!(stdout(&out).contains("credentials"), "{shell}");
+    }
+}
