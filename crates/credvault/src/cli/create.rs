@@ -48,9 +48,9 @@ pub struct CreateArgs {
     /// A host the tokens may be sent to (repeatable); none: any.
     #[arg(long = "allowed-host")]
     pub allowed_hosts: Vec<String>,
-    /// A user (id) to remind before it expires (repeatable); turns reminders on.
+    /// A user to remind before it expires, by id or email (repeatable); turns reminders on.
     #[arg(long = "notify")]
-    pub notify: Vec<i64>,
+    pub notify: Vec<String>,
     #[arg(long)]
     pub description: Option<String>,
 }
@@ -73,7 +73,8 @@ pub async fn run(create: CreateArgs, client: &Client, args: &ClientArgs) -> Resu
     }
     if !create.notify.is_empty() {
         body["expiry_notifications_enabled"] = json!(true);
-        body["credential_notification_recipient_user_ids"] = json!(create.notify);
+        body["credential_notification_recipient_user_ids"] =
+            json!(user_ids(client, &create.notify).await?);
     }
     if create.mode == "TEXT" {
         let value = create.value.as_deref().ok_or_else(|| {
@@ -183,6 +184,36 @@ pub fn duration_ms(text: &str) -> Result<i64, CliError> {
         return Err(bad());
     }
     n.checked_mul(unit_ms).ok_or_else(bad)
+}
+
+/// The ids of users given by id or email (emails are looked up in the user list, which
+/// tenant admins may read).
+async fn user_ids(client: &Client, users: &[String]) -> Result<Vec<i64>, CliError> {
+    let mut ids = Vec::with_capacity(users.len());
+    let mut listed: Option<Value> = None;
+    for user in users {
+        if let Ok(id) = user.parse() {
+            ids.push(id);
+            continue;
+        }
+        if listed.is_none() {
+            listed = Some(client.get("/admin/users?per_page=500").await?);
+        }
+        let found = listed
+            .as_ref()
+            .map(|page| items(page, "admin/users"))
+            .unwrap_or_default()
+            .iter()
+            .find(|u| {
+                u["email"]
+                    .as_str()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(user))
+            })
+            .and_then(|u| u["id"].as_i64())
+            .ok_or_else(|| CliError::Usage(format!("--notify: no user with the email {user:?}")))?;
+        ids.push(found);
+    }
+    Ok(ids)
 }
 
 /// The id of the team named by name, slug or id, among those the caller sees.

@@ -665,3 +665,53 @@ async fn completions_are_printed_for_each_shell() {
         assert!(stdout(&out).contains("credentials"), "{shell}");
     }
 }
+
+#[tokio::test]
+async fn create_reminds_users_given_by_id_or_email() {
+    let (server, home) = logged_in();
+    let team = server.team("Ops").await;
+    let (ada, _) = server.user("ada@example.com", Some((team, "EDITOR"))).await;
+    let (bob, _) = server.user("bob@example.com", Some((team, "EDITOR"))).await;
+    let key = fixture_path("ec-p256-pkcs8.pem");
+    let created = create_via_cli(
+        home.path(),
+        &[
+            "--name",
+            "reminded",
+            "--team",
+            &team.to_string(),
+            "--alg",
+            "ES256",
+            "--key-file",
+            key.to_str().unwrap(),
+            "--expires-in",
+            "30d",
+            "--notify",
+            "ADA@example.com",
+            "--notify",
+            &bob.to_string(),
+        ],
+        "",
+    );
+    assert_eq!(created["expiry_notifications_enabled"], true);
+    assert_eq!(
+        created["credential_notification_recipient_user_ids"],
+        serde_json::json!([ada, bob])
+    );
+}
+
+#[tokio::test]
+async fn delete_removes_a_credential_and_a_second_delete_is_refused() {
+    let (server, home) = logged_in();
+    let team = server.team("Ops").await;
+    let id = create_ok(&server, jwt_body(team, "gone")).await.to_string();
+    let out = cli(home.path(), &["credentials", "delete", &id], &[], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out).trim(), format!("deleted credential {id}"));
+    let out = cli(home.path(), &["credentials", "delete", &id], &[], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim(),
+        format!("error: credential {id} not found (HTTP 404)")
+    );
+}
