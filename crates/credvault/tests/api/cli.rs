@@ -430,6 +430,26 @@ async fn create_can_have_the_server_generate_the_key() {
 }
 
 #[tokio::test]
+async fn no_progress_line_is_drawn_when_stderr_is_not_a_terminal() {
+    let (server, home) = logged_in();
+    let team = server.team("Ops").await.to_string();
+    let args = [
+        "credentials",
+        "create",
+        "--name",
+        "rsa",
+        "--team",
+        &team,
+        "--generate-key",
+        "--key-size",
+        "3072",
+    ];
+    let out = cli(home.path(), &args, &[], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "nothing on a piped stderr");
+}
+
+#[tokio::test]
 async fn create_makes_a_text_credential_from_stdin_without_echoing_it() {
     let (server, home) = logged_in();
     let team = server.team("Ops").await.to_string();
