@@ -47,8 +47,33 @@ impl AuditStream {
         let _ = self.0.set(sink);
     }
 
+    /// Appends the change's audit entries to `tx`, hands them to the sink and commits: a sink
+    /// that cannot take them rolls the change back. The chain's head stays locked from the
+    /// append to the commit (PostgreSQL), which is why this comes last in every write.
+    pub(crate) async fn commit<DB>(
+        &self,
+        mut tx: sqlx::Transaction<'static, DB>,
+        records: Vec<AuditRecord>,
+        db_error: fn(sqlx::Error) -> StoreError,
+    ) -> Result<()>
+    where
+        DB: Database,
+        DB::Row: Columns,
+        for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+        DB::Arguments: sqlx::IntoArguments<DB>,
+        for<'t> &'t str: Encode<'t, DB> + Type<DB>,
+        for<'t> String: Encode<'t, DB> + Type<DB>,
+        for<'t> i64: Encode<'t, DB> + Type<DB>,
+        for<'t> Option<i64>: Encode<'t, DB> + Type<DB>,
+        for<'t> Option<&'t str>: Encode<'t, DB> + Type<DB>,
+    {
+        let entries = append::<DB>(&mut tx, records, db_error).await?;
+        self.write(&entries)?;
+        tx.commit().await.map_err(db_error)
+    }
+
     /// Hands the entries to the sink, if there is one.
-    pub(crate) fn write(&self, entries: &[AuditEntry]) -> Result<()> {
+    fn write(&self, entries: &[AuditEntry]) -> Result<()> {
         match self.0.get() {
             Some(sink) => sink
                 .write(entries)
@@ -73,7 +98,7 @@ pub(crate) const CHAIN: &str = "SELECT * FROM audit_logs WHERE id > $1 ORDER BY 
 /// append last, just before they commit, to hold it briefly. The entries' time is read once
 /// the head is held, and is never before the previous entry's (instances' clocks may differ
 /// a little), so that times follow chain order too.
-pub(crate) async fn append<DB>(
+async fn append<DB>(
     conn: &mut DB::Connection,
     records: Vec<AuditRecord>,
     db_error: fn(sqlx::Error) -> StoreError,

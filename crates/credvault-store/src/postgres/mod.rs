@@ -129,17 +129,13 @@ impl PgStore {
         self.pool.begin().await.map_err(db_error)
     }
 
-    /// Appends the change's audit entries, streams them, and commits: a stream that cannot
-    /// take them rolls the change back. The chain's head stays locked from the append to the
-    /// commit, so it comes last.
+    /// [`AuditStream::commit`] on this store.
     async fn commit_with(
         &self,
-        mut tx: Transaction<'static, Postgres>,
+        tx: Transaction<'static, Postgres>,
         records: Vec<AuditRecord>,
     ) -> Result<()> {
-        let entries = audit::append::<Postgres>(&mut tx, records, db_error).await?;
-        self.audit.write(&entries)?;
-        tx.commit().await.map_err(db_error)
+        self.audit.commit(tx, records, db_error).await
     }
 }
 

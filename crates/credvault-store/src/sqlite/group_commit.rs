@@ -10,7 +10,7 @@ use credvault_core::audit::AuditRecord;
 use sqlx::sqlite::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{commit_with, db_error, SqliteStore, INSERT_PLACEHOLDERS};
+use super::{db_error, SqliteStore, INSERT_PLACEHOLDERS};
 use crate::audit::AuditStream;
 use crate::columns::Columns;
 use crate::queries::{INSERT_COLUMNS, INSERT_CREDENTIAL};
@@ -106,7 +106,7 @@ async fn write_batch(
             id.map(|(id, _)| job.audit.clone().with_subject("credential_id", id))
         })
         .collect();
-    commit_with(tx, records, audit).await?;
+    audit.commit(tx, records, db_error).await?;
     Ok(ids)
 }
 
@@ -129,6 +129,7 @@ async fn insert_one(
         .await
         .map_err(db_error)?
         .int("id")?;
-    commit_with(tx, vec![record.with_subject("credential_id", id)], audit).await?;
+    let record = record.with_subject("credential_id", id);
+    audit.commit(tx, vec![record], db_error).await?;
     Ok(credential.into_stored(id, at))
 }

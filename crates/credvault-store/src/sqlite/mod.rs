@@ -202,26 +202,14 @@ impl SqliteStore {
             .map_err(db_error)
     }
 
-    /// Appends the change's audit entries, streams them, and commits: a stream that cannot
-    /// take them rolls the change back.
+    /// [`AuditStream::commit`] on this store.
     async fn commit_with(
         &self,
         tx: Transaction<'static, Sqlite>,
         records: Vec<AuditRecord>,
     ) -> Result<()> {
-        commit_with(tx, records, &self.audit).await
+        self.audit.commit(tx, records, db_error).await
     }
-}
-
-/// [`SqliteStore::commit_with`], for the group-commit task too.
-pub(crate) async fn commit_with(
-    mut tx: Transaction<'static, Sqlite>,
-    records: Vec<AuditRecord>,
-    stream: &AuditStream,
-) -> Result<()> {
-    let entries = audit::append::<Sqlite>(&mut tx, records, db_error).await?;
-    stream.write(&entries)?;
-    tx.commit().await.map_err(db_error)
 }
 
 static AUDIT_LIST: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
