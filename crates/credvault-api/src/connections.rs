@@ -292,3 +292,11 @@ impl AsyncWrite for Watched {
         self.inner.is_write_vectored()
     }
 }
+
+/// The peer address the accept loop recorded for a request (`ConnectInfo`); None for a
+/// request that did not come through it (in-process tests).
+pub fn peer_ip(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}

@@ -5,6 +5,7 @@
 //! map update.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,7 +37,7 @@ struct Key {
     refused: bool,
     credential_id: i64,
     user_id: i64,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
     test: bool,
 }
 
@@ -57,7 +58,7 @@ pub struct MintEvent {
     pub at: Millis,
     pub credential_id: i64,
     pub user_id: i64,
-    pub ip: Option<String>,
+    pub ip: Option<IpAddr>,
     pub test: bool,
     /// Why it was refused; None for a mint.
     pub refusal: Option<String>,
@@ -191,7 +192,7 @@ async fn records(
             inputs: object(inputs),
             outputs,
             actor: actors.get(&key.user_id).cloned().flatten(),
-            request_ip: key.ip.clone(),
+            request_ip: key.ip.map(|ip| ip.to_string()),
             request_user_agent: None,
         });
     }
@@ -207,7 +208,7 @@ mod tests {
             at,
             credential_id: 3,
             user_id: 1,
-            ip: Some("127.0.0.1".into()),
+            ip: Some(IpAddr::from([127, 0, 0, 1])),
             test: false,
             refusal: refusal.map(str::to_string),
         }

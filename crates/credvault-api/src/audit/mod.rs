@@ -56,10 +56,7 @@ pub struct RequestInfo {
 impl RequestInfo {
     /// The peer's address (proxies' forwarding headers are not trusted) and the user agent.
     pub fn of(parts: &Parts) -> RequestInfo {
-        let ip = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let ip = crate::connections::peer_ip(&parts.extensions).map(|ip| ip.to_string());
         let user_agent = parts
             .headers
             .get(USER_AGENT)

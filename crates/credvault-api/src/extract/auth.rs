@@ -12,6 +12,7 @@ use credvault_core::timefmt::now_millis;
 use credvault_store::{AuditRecord, CredentialView, MintContext, Team, User};
 
 use crate::audit::RequestInfo;
+use crate::connections::peer_ip;
 use crate::error::{ApiError, ApiResult};
 use crate::{path_id, AppState};
 
@@ -66,7 +67,8 @@ impl FromRequestParts<AppState> for Caller {
 /// The caller of a mint and the live credential `{id}` of the path, read in one query (the
 /// per-mint database work). 401 for a missing or unknown key, 404 for a missing credential;
 /// whether this caller may mint from it is [`crate::mint::policy::authorize`]'s to say.
-pub struct MintCaller(pub MintContext, pub RequestInfo);
+/// The second field is the client's address, which the mint's audit count records.
+pub struct MintCaller(pub MintContext, pub Option<std::net::IpAddr>);
 
 impl FromRequestParts<AppState> for MintCaller {
     type Rejection = ApiError;
@@ -81,7 +83,7 @@ impl FromRequestParts<AppState> for MintCaller {
         match state.store.mint_context(&hash, id).await? {
             Some(ctx) if hashes_equal(&ctx.key_hash, &hash) => {
                 authenticated(state, key);
-                Ok(MintCaller(ctx, RequestInfo::of(parts)))
+                Ok(MintCaller(ctx, peer_ip(&parts.extensions)))
             }
             // No row: the key or the credential is missing; a second lookup tells which.
             _ => Err(match state.store.find_api_key(&hash).await? {

@@ -14,14 +14,15 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::connections::peer_ip;
 use crate::error::ApiError;
 use crate::extract::auth::presented_key;
 use crate::AppState;
@@ -120,10 +121,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(request).await;
     };
     let caller = limiter.caller(presented_key(request.headers()));
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let ip = peer_ip(request.extensions()).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     match limiter.take(caller, ip, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(retry_after) => ApiError::TooManyRequests { retry_after }.into_response(),

@@ -25,14 +25,14 @@ use crate::{path_id, AppState};
 
 pub async fn token(
     State(state): State<AppState>,
-    MintCaller(ctx, request): MintCaller,
+    MintCaller(ctx, ip): MintCaller,
     OptionalJsonBody(body): OptionalJsonBody,
 ) -> ApiResult<Json<Value>> {
     let event = |refusal: Option<&str>| MintEvent {
         at: now_millis(),
         credential_id: ctx.credential.id,
         user_id: ctx.caller_id,
-        ip: request.ip.clone(),
+        ip,
         test: matches!(body.bool("test"), Ok(Some(true))),
         refusal: refusal.map(str::to_string),
     };
