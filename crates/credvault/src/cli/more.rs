@@ -200,16 +200,20 @@ pub struct AuditListArgs {
 
 pub async fn audit_list(list: AuditListArgs, args: &ClientArgs) -> Result<(), CliError> {
     let client = super::client(args)?;
-    let mut query: Vec<(&str, String)> = vec![("per_page", list.limit.clamp(1, 500).to_string())];
-    query.extend(
-        list.operations
-            .iter()
-            .map(|o| ("operation_name[]", o.clone())),
-    );
-    query.extend(list.users.iter().map(|u| ("user_id[]", u.to_string())));
-    query.extend(list.after.map(|t| ("after", t)));
-    query.extend(list.before.map(|t| ("before", t)));
-    let query = serde_urlencoded_pairs(&query);
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("per_page", &list.limit.clamp(1, 500).to_string());
+    for operation in &list.operations {
+        query.append_pair("operation_name[]", operation);
+    }
+    for user in &list.users {
+        query.append_pair("user_id[]", &user.to_string());
+    }
+    for (name, time) in [("after", &list.after), ("before", &list.before)] {
+        if let Some(time) = time {
+            query.append_pair(name, time);
+        }
+    }
+    let query = query.finish();
     let page = client.get(&format!("/audit_logs?{query}")).await?;
     if args.json {
         output::json(&page);
@@ -233,17 +237,4 @@ pub async fn audit_list(list: AuditListArgs, args: &ClientArgs) -> Result<(), Cl
         rows,
     );
     Ok(())
-}
-
-/// `k=v&k=v`, percent-encoded.
-fn serde_urlencoded_pairs(pairs: &[(&str, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn encode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
