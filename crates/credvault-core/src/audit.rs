@@ -123,11 +123,20 @@ impl AuditEntry {
 
     /// SHA-256 (hex) over `previous_hash` and the canonical JSON: what `hash` must be.
     pub fn computed_hash(&self) -> String {
-        let mut context = digest::Context::new(&digest::SHA256);
-        context.update(self.previous_hash.as_bytes());
-        context.update(self.canonical_json().as_bytes());
-        hex(context.finish().as_ref())
+        sha256_hex(&[
+            self.previous_hash.as_bytes(),
+            self.canonical_json().as_bytes(),
+        ])
     }
+}
+
+/// SHA-256 (hex) over `parts`, one after the other.
+pub fn sha256_hex(parts: &[&[u8]]) -> String {
+    let mut context = digest::Context::new(&digest::SHA256);
+    for part in parts {
+        context.update(part);
+    }
+    hex(context.finish().as_ref())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -5,7 +5,7 @@
 
 use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
-use credvault_core::audit::{Actor, AuditEntry, AuditRecord, REDACTED};
+use credvault_core::audit::{sha256_hex, Actor, AuditEntry, AuditRecord, REDACTED};
 use credvault_core::timefmt::format_millis;
 use credvault_store::{Credential, User};
 use serde_json::{json, Map, Value};
@@ -135,8 +135,13 @@ pub const CREDENTIAL_FIELDS: [&str; 26] = [
     "value",
 ];
 
+/// Largest request value an entry records as it is (its compact JSON); a larger one (a
+/// payload or metadata document of up to 64 KiB) is recorded by size and digest, so that
+/// entries, which are never deleted, stay small however large the documents sent.
+pub const MAX_RECORDED_VALUE_BYTES: usize = 4096;
+
 /// The request as Tines records it: the `known` fields present in `body`, named in camelCase,
-/// secrets as `"REDACTED"`.
+/// secrets as `"REDACTED"`, values over [`MAX_RECORDED_VALUE_BYTES`] by size and SHA-256.
 pub fn tines_inputs(body: &Fields, known: &[&str]) -> Value {
     let mut inputs = Map::new();
     for field in known {
@@ -144,12 +149,25 @@ pub fn tines_inputs(body: &Fields, known: &[&str]) -> Value {
             let value = if SECRET_FIELDS.contains(field) {
                 Value::from(REDACTED)
             } else {
-                value.clone()
+                recorded(value)
             };
             inputs.insert(camel_case(field), value);
         }
     }
     Value::Object(inputs)
+}
+
+/// `value`, or its size and digest when it is over [`MAX_RECORDED_VALUE_BYTES`].
+fn recorded(value: &Value) -> Value {
+    let text = value.to_string();
+    if text.len() <= MAX_RECORDED_VALUE_BYTES {
+        return value.clone();
+    }
+    json!({
+        "omitted": format!("larger than {MAX_RECORDED_VALUE_BYTES} bytes"),
+        "bytes": text.len(),
+        "sha256": sha256_hex(&[text.as_bytes()]),
+    })
 }
 
 /// The `known` fields present in `body`, as `inputs.fields` lists them for a create.
@@ -261,6 +279,20 @@ mod tests {
             "credentialNotificationRecipientUserIds"
         );
         assert_eq!(camel_case("name"), "name");
+    }
+
+    #[test]
+    fn large_values_are_recorded_by_size_and_digest() {
+        let fits = json!({"a": "x".repeat(MAX_RECORDED_VALUE_BYTES - 8)});
+        assert_eq!(recorded(&fits), fits);
+        let over = json!({"a": "x".repeat(MAX_RECORDED_VALUE_BYTES - 7)});
+        let text = over.to_string();
+        assert_eq!(text.len(), MAX_RECORDED_VALUE_BYTES + 1);
+        assert_eq!(
+            recorded(&over),
+            json!({"omitted": "larger than 4096 bytes", "bytes": 4097,
+                   "sha256": sha256_hex(&[text.as_bytes()])})
+        );
     }
 
     #[test]

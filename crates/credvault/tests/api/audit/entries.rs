@@ -722,3 +722,43 @@ async fn racing_creates_of_one_name_record_only_the_one_made() {
     assert_eq!(made.len(), 1);
     assert_eq!(creations, made);
 }
+
+#[tokio::test]
+async fn the_largest_documents_an_editor_may_send_are_recorded_by_size_and_digest() {
+    let server = Server::start();
+    let w = World::new(&server, "Ops", &[Role::Editor]).await;
+    let id = create_ok(&server, jwt_body(w.team_id, "Big")).await;
+    // 64 KiB each, the most the API accepts (API.md §12).
+    let document = sized(64 * 1024);
+    let body = json!({"mode": "JWT", "metadata": document, "jwt_payload": document});
+    act_ok(
+        &server,
+        Method::PUT,
+        &cred_path(id),
+        w.editor_key(),
+        Some(body),
+        200,
+    )
+    .await;
+    let entry = last_entry(&server).await;
+    let text = document.to_string();
+    let digest = credvault_core::audit::sha256_hex(&[text.as_bytes()]);
+    let omitted = json!({"omitted": "larger than 4096 bytes", "bytes": 65536, "sha256": digest});
+    assert_eq!(entry["inputs"]["inputs"]["metadata"], omitted);
+    assert_eq!(entry["inputs"]["inputs"]["jwtPayload"], omitted);
+    assert_eq!(
+        entry["inputs"]["fields"],
+        json!(["metadata", "jwt_payload"])
+    );
+    assert!(
+        entry.to_string().len() < 4096,
+        "{} bytes",
+        entry.to_string().len()
+    );
+    let (status, stored) = server.get(&cred_path(id), w.editor_key()).await;
+    assert_eq!(
+        (status, &stored["metadata"]),
+        (200, &document),
+        "the credential holds it all"
+    );
+}
