@@ -33,6 +33,11 @@ pub const KEYRING_META: &str = "keyring";
 /// just before must have landed (and been re-sealed) before the key goes.
 pub const DROP_AFTER_MS: Millis = 10 * 60 * 1000;
 
+/// Most data-key terms a keyring holds (API.md §12): every rotation re-seals every secret, and
+/// an old term stays until it has been empty for [`DROP_AFTER_MS`], so rotations in a loop
+/// would grow the keyring and keep the database busy without end.
+pub const MAX_TERMS: usize = 8;
+
 /// Secrets re-sealed per transaction.
 const BATCH: i64 = 200;
 
@@ -178,13 +183,14 @@ impl KeyringCell {
         ))
     }
 
-    /// Adds a data-key term for new writes (API.md §9); the caller starts re-sealing.
+    /// Adds a data-key term for new writes (API.md §9); the caller starts re-sealing. 409 when
+    /// the keyring holds [`MAX_TERMS`] already.
     pub async fn rotate(&self, store: &dyn Store, audit: AuditRecord) -> ApiResult<Arc<Keyring>> {
         let at = now_millis();
         let rotated = self
             .replace(
                 store,
-                |keyring| Some(keyring.with_new_term(at)),
+                |keyring| (keyring.terms().len() < MAX_TERMS).then(|| keyring.with_new_term(at)),
                 |next| {
                     let mut record = audit.clone();
                     record
@@ -194,7 +200,16 @@ impl KeyringCell {
                 },
             )
             .await?;
-        rotated.ok_or_else(|| ApiError::bug("a rotation always makes a new term"))
+        rotated.ok_or_else(|| {
+            ApiError::conflict(
+                "current_term",
+                format!(
+                    "the keyring holds {MAX_TERMS} data-key terms, the most it may: an old term \
+                     is dropped once no secret uses it and ten minutes have passed; rotate again \
+                     then"
+                ),
+            )
+        })
     }
 }
 

@@ -279,3 +279,21 @@ async fn an_instance_left_on_a_rotated_master_key_refuses_secrets_it_cannot_foll
     assert_eq!(status, 503);
     mint_ok(&new, ids[1], None).await;
 }
+
+#[tokio::test]
+async fn rotations_in_a_loop_stop_at_the_most_terms_a_keyring_holds() {
+    let server = Server::in_process().await;
+    for term in 2..=credvault_api::encryption::MAX_TERMS {
+        assert_eq!(rotate(&server).await["current_term"], term);
+    }
+    let (status, body) = server
+        .call(Method::POST, ROTATE, Some(OWNER_KEY), None)
+        .await;
+    assert_refused(status, &body, 409);
+    assert_eq!(body["errors"][0]["field"], "current_term");
+    assert_eq!(
+        encryption(&server).await["current_term"],
+        credvault_api::encryption::MAX_TERMS,
+        "nothing rotated"
+    );
+}
