@@ -23,6 +23,7 @@ use tracing::Level;
 
 pub mod audit;
 pub mod connections;
+pub mod console;
 pub mod encryption;
 pub mod error;
 pub mod extract;
@@ -130,6 +131,7 @@ fn api_routes() -> Routes {
 fn tenant_routes() -> Routes {
     vec![
         ("/openapi.json", &["GET"], get(openapi::document)),
+        ("/me", &["GET"], get(users::me)),
         (
             "/admin/users",
             &["POST", "GET"],
@@ -270,7 +272,8 @@ pub fn router(state: AppState) -> Router {
     for (path, _, handlers) in service_routes() {
         app = app.route(path, handlers);
     }
-    app.nest(API_PREFIX, api)
+    app.merge(console::routes())
+        .nest(API_PREFIX, api)
         .fallback(|| async { error::ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

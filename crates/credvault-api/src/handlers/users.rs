@@ -85,6 +85,12 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(user_json(&user))))
 }
 
+/// `GET /api/v1/me`: the user the API key belongs to (credvault), so a client such as the
+/// console can tell whom it signed in as and whether to offer the admin pages.
+pub async fn me(caller: Caller) -> Json<Value> {
+    Json(user_json(&caller.user))
+}
+
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

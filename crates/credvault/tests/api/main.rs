@@ -24,6 +24,7 @@ mod auth;
 mod backup;
 mod cli;
 mod concurrency;
+mod console;
 mod create_jwt;
 mod encryption;
 mod generated_keys;

@@ -218,6 +218,8 @@ async fn user_and_api_key_responses_match_the_document() {
         (GET, CREDENTIALS, CREDENTIALS.into(), None, None, 401),
         (POST, KEYS, format!("{USERS}/1/api_keys"), a, Some(json!({ "name": "not mine" })), 403),
         (GET, USERS, USERS.into(), a, None, 403),
+        (GET, "/api/v1/me", "/api/v1/me".into(), a, None, 200),
+        (GET, "/api/v1/me", "/api/v1/me".into(), None, None, 401),
     ]).await;
     s.check().await;
 }

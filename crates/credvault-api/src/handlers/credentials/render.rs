@@ -49,6 +49,8 @@ pub fn render(view: &CredentialView, public_url: &str) -> Box<RawValue> {
         "expires_at": c.expires_at.map(format_millis),
         "expiry_notifications_enabled": c.expiry_notifications_enabled,
         "credential_notification_recipient_user_ids": c.notification_recipient_ids,
+        // credvault: when a token was last minted from it (recorded within seconds).
+        "last_used_at": c.last_used_at.map(format_millis),
     });
     // The settings' own keys (jwt_algorithm, jwt_payload, …) join the object's top level; a
     // config that is not an object (never written so) adds nothing.

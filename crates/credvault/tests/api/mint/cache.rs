@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 use tempfile::TempDir;
 
 use crate::support::*;
@@ -176,6 +176,7 @@ async fn minting_marks_a_credential_used() {
     // A refused mint is no use.
     let (status, _) = mint(&server, None, used, None).await;
     assert_eq!(status, 401);
+    let minted_at = now_secs() * 1000;
     mint_ok(&server, used, None).await;
     // Usage is recorded in the background: poll the list until it shows.
     let deadline = Instant::now() + Duration::from_secs(3);
@@ -191,6 +192,15 @@ async fn minting_marks_a_credential_used() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The credential says when: after the mint began, not in the future.
+    let (_, read) = server.get(&cred_path(used), OWNER_KEY).await;
+    let last_used = rfc3339_millis(&read["last_used_at"]);
+    assert!(
+        (minted_at..=(now_secs() + 1) * 1000).contains(&last_used),
+        "{read}"
+    );
+    let (_, read) = server.get(&cred_path(idle), OWNER_KEY).await;
+    assert_eq!(read["last_used_at"], Value::Null);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! One Python for every test that needs one: a virtualenv in the workspace's
-//! `target/test-venv` with the packages the checkers and sinks import
-//! (`tests/openapi_check.py`, `tests/smtp_sink.py`). Created and filled from PyPI the first
+//! `target/test-venv` with the packages the checkers, sinks and browser tests import
+//! (`tests/openapi_check.py`, `tests/smtp_sink.py`, `tests/console_e2e.py`; Playwright drives
+//! Debian's Chromium and never downloads a browser). Created and filled from PyPI the first
 //! time (about half a minute), then reused by every later run while it has them all.
 
 use std::path::{Path, PathBuf};
@@ -8,8 +9,13 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// What pip installs, and the modules that prove each is there.
-const PACKAGES: &[&str] = &["openapi-spec-validator", "jsonschema", "aiosmtpd"];
-const IMPORTS: &str = "import openapi_spec_validator, jsonschema, aiosmtpd";
+const PACKAGES: &[&str] = &[
+    "openapi-spec-validator",
+    "jsonschema",
+    "aiosmtpd",
+    "playwright",
+];
+const IMPORTS: &str = "import openapi_spec_validator, jsonschema, aiosmtpd, playwright";
 
 /// The virtualenv's `python`, ready to import [`PACKAGES`]. The first call of the run makes
 /// sure of that (creating or completing the virtualenv); calls from other threads meanwhile
