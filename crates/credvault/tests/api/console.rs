@@ -145,7 +145,10 @@ async fn a_team_admin_signs_in_creates_mints_rotates_and_deletes_in_the_browser(
 
 #[tokio::test]
 async fn the_list_warns_of_near_expiry_shows_last_use_and_filters_in_the_browser() {
-    let server = Server::start();
+    // Reminders are planned each second, so the expiring credential's page lists one.
+    let dir = tempfile::TempDir::new().unwrap();
+    let env = [("CREDVAULT_NOTIFY_INTERVAL_SECONDS", "1")];
+    let server = Server::start_in(dir.path(), &env).unwrap();
     let w = World::new(&server, "Ops", &[Role::Editor]).await;
     let in_days = |days: f64| {
         let at = OffsetDateTime::now_utc() + Duration::from_secs_f64(days * 86_400.0);
@@ -153,7 +156,8 @@ async fn the_list_warns_of_near_expiry_shows_last_use_and_filters_in_the_browser
     };
     let mut soon = jwt_body(w.team_id, "Expiring soon");
     soon["expires_at"] = in_days(9.5).into();
-    create_ok(&server, soon).await;
+    soon["expiry_notifications_enabled"] = true.into();
+    let soon = create_ok(&server, soon).await;
     let mut later = jwt_body(w.team_id, "Long lived");
     later["expires_at"] = in_days(89.5).into();
     create_ok(&server, later).await;
@@ -163,6 +167,7 @@ async fn the_list_warns_of_near_expiry_shows_last_use_and_filters_in_the_browser
     let used = create_ok(&server, jwt_body(w.team_id, "In use")).await;
     mint_ok(&server, used, None).await;
     wait_until_used(&server, used).await;
+    wait_for_a_reminder(&server, soon).await;
 
     let world = json!({
         "keys": { "editor": w.editor_key() },
@@ -182,6 +187,21 @@ async fn wait_until_used(server: &Server, id: i64) {
         }
         assert!(Instant::now() < deadline, "no last_used_at after 5 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the scheduler has planned a reminder for the credential.
+async fn wait_for_a_reminder(server: &Server, id: i64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let path = format!("{}/notifications", cred_path(id));
+    loop {
+        let (status, body) = server.get(&path, OWNER_KEY).await;
+        assert_eq!(status, 200, "{body}");
+        if body["meta"]["count"] == 1 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no reminder after 10 s: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -238,6 +258,13 @@ async fn a_tenant_admin_manages_users_and_teams_and_reads_the_audit_log_in_the_b
 async fn the_console_works_from_the_keyboard_with_labelled_named_fields() {
     let server = Server::start();
     let w = World::new(&server, "Ops", &[Role::Editor]).await;
-    let world = json!({ "keys": { "editor": w.editor_key() } });
+    let world = json!({
+        "keys": { "editor": w.editor_key() },
+        "text_value": "pager-secret-8c1f0e",
+    });
     drive_console(&server, "keyboard", world);
+    let (status, list) = server.get(CREDENTIALS, w.editor_key()).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["user_credentials"][0]["name"], "Pager token");
+    assert_eq!(list["user_credentials"][0]["mode"], "TEXT");
 }

@@ -48,6 +48,7 @@ async fn seed_sample_request_returns_every_tines_field() {
     assert_eq!(obj["expires_at"], Value::Null);
     assert_eq!(obj["expiry_notifications_enabled"], false);
     assert_eq!(obj["credential_notification_recipient_user_ids"], json!([]));
+    assert_eq!(obj["last_used_at"], Value::Null);
     assert_eq!(obj["jwt_algorithm"], "RS256");
     assert_eq!(
         obj["jwt_payload"],
@@ -67,7 +68,7 @@ async fn seed_sample_request_returns_every_tines_field() {
     assert!(obj["jwt_key_id"].is_string(), "{body}");
     assert_eq!(obj["jwt_key_rotated_at"], Value::Null);
     assert_eq!(obj["jwt_rotation_period_seconds"], Value::Null);
-    assert_eq!(obj.len(), 30, "unexpected fields: {body}");
+    assert_eq!(obj.len(), 31, "unexpected fields: {body}");
 
     // The same credential reads back identically.
     let id = obj["id"].as_i64().unwrap();
