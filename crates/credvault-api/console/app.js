@@ -44,6 +44,9 @@ async function render() {
       me = await get("/me");
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 401) return showFailure(main, e);
+      // The key kept from earlier in this tab was revoked meanwhile: ask for another.
+      session.signOut();
+      notify("Your API key is no longer accepted; sign in again.");
     }
   }
   renderNav();
@@ -70,7 +73,8 @@ async function render() {
     heading?.setAttribute("tabindex", "-1");
     heading?.focus();
   } catch (e) {
-    showFailure(main, e);
+    // A 401 has already sent the tab back to the sign-in page (whenUnauthorized below).
+    if (!(e instanceof ApiError && e.status === 401)) showFailure(main, e);
   }
 }
 

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import sys
+import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
@@ -117,6 +118,13 @@ class Console:
 def check(condition, message):
     if not condition:
         raise AssertionError(message)
+
+
+def api_call(method, url, key):
+    """A request made by the test itself, outside the browser."""
+    request = urllib.request.Request(url, method=method, headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request) as response:
+        return response.status
 
 
 def result(value):
@@ -419,7 +427,30 @@ def keyboard(c):
     c.finish()
 
 
-SCENARIOS = {"journey": journey, "list": list_page, "editor": editor, "admin": admin, "keyboard": keyboard}
+def revoked(c):
+    """A user deactivated while signed in is sent back to sign in, and the tab forgets the key."""
+    w = c.world
+    page = c.page
+    c.sign_in(w["keys"]["editor"])
+    check(api_call("DELETE", f"{c.base}/api/v1/admin/users/{w['editor_id']}", w["keys"]["owner"]) == 204, "not deactivated")
+    c.button("New credential").click()
+    expect(c.heading("Sign in to credvault")).to_be_visible()
+    expect(c.status()).to_have_text("Your API key is no longer accepted; sign in again.")
+    check(page.evaluate("sessionStorage.length") == 0, "the refused key stayed in sessionStorage")
+    # The same when the tab is reloaded with a key revoked since.
+    # Signing in again goes on where the tab was.
+    c.field("api_key").fill(w["keys"]["team_admin"])
+    c.button("Sign in").click()
+    expect(c.heading("New credential")).to_be_visible()
+    check(api_call("DELETE", f"{c.base}/api/v1/admin/users/{w['team_admin_id']}", w["keys"]["owner"]) == 204, "not deactivated")
+    page.reload()
+    expect(c.heading("Sign in to credvault")).to_be_visible()
+    expect(c.status()).to_have_text("Your API key is no longer accepted; sign in again.")
+    check(page.evaluate("sessionStorage.length") == 0, "the revoked key stayed in sessionStorage")
+    c.finish()
+
+
+SCENARIOS = {"revoked": revoked, "journey": journey, "list": list_page, "editor": editor, "admin": admin, "keyboard": keyboard}
 
 
 def main():

@@ -255,6 +255,18 @@ async fn a_tenant_admin_manages_users_and_teams_and_reads_the_audit_log_in_the_b
 }
 
 #[tokio::test]
+async fn a_user_deactivated_while_signed_in_is_sent_back_to_sign_in() {
+    let server = Server::start();
+    let w = World::new(&server, "Ops", &[Role::Editor, Role::TeamAdmin]).await;
+    let world = json!({
+        "keys": { "editor": w.editor_key(), "team_admin": w.team_admin_key(), "owner": OWNER_KEY },
+        "editor_id": w.editor_id(),
+        "team_admin_id": w.team_admin_id(),
+    });
+    drive_console(&server, "revoked", world);
+}
+
+#[tokio::test]
 async fn the_console_works_from_the_keyboard_with_labelled_named_fields() {
     let server = Server::start();
     let w = World::new(&server, "Ops", &[Role::Editor]).await;
