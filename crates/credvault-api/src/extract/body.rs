@@ -202,10 +202,54 @@ impl Fields {
     }
 }
 
+/// An integer: `7`, also `7.0` (a number with no fraction, which JSON Schema counts as an
+/// integer and some encoders write for every number), or a string of decimal digits with an
+/// optional `-` (some clients send ids as strings), each within i64's range. The OpenAPI
+/// document says the same (`"type": ["integer", "string"]` with that pattern).
 fn as_int(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_i64().or_else(|| whole(n.as_f64()?)),
+        Value::String(s) => {
+            let digits = s.strip_prefix('-').unwrap_or(s);
+            let decimal = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+            decimal.then(|| s.parse().ok()).flatten()
+        }
         _ => None,
+    }
+}
+
+/// `f` as an i64 when it is a whole number in range.
+#[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+fn whole(f: f64) -> Option<i64> {
+    // i64::MAX as f64 rounds up to 2^63, which is out of range, hence `<`.
+    let in_range = f >= i64::MIN as f64 && f < i64::MAX as f64;
+    (f.fract() == 0.0 && in_range).then_some(f as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers() {
+        assert_eq!(as_int(&json!(14_164_688.0)), Some(14_164_688));
+        assert_eq!(as_int(&json!(-3.0)), Some(-3));
+        assert_eq!(as_int(&json!(1e3)), Some(1000));
+        assert_eq!(as_int(&json!(7)), Some(7));
+        assert_eq!(as_int(&json!("12")), Some(12));
+        assert_eq!(as_int(&json!("-12")), Some(-12));
+    }
+
+    #[test]
+    fn fractions_and_numbers_out_of_range_are_not() {
+        assert_eq!(as_int(&json!(1.5)), None);
+        assert_eq!(as_int(&json!(9.3e18)), None);
+        assert_eq!(as_int(&json!(-9.3e18)), None);
+        assert_eq!(as_int(&json!(1e300)), None);
+        assert_eq!(as_int(&json!(true)), None);
+        for text in [" 12", "+12", "1.0", "", "-", "12a", "99999999999999999999"] {
+            assert_eq!(as_int(&json!(text)), None, "{text:?}");
+        }
     }
 }

@@ -11,6 +11,22 @@ use crate::error::{ApiError, ApiResult};
 
 pub const DEFAULT_PER_PAGE: i64 = 20;
 pub const MAX_PER_PAGE: i64 = 500;
+/// Far beyond any list's last page (pages past the end are empty), and small enough that
+/// `page × per_page` stays a plain integer everywhere.
+pub const MAX_PAGE: i64 = 1_000_000_000;
+
+/// Every query parameter some list reads (`user_id[]` and `operation_name[]` without brackets).
+const KNOWN_PARAMETERS: [&str; 9] = [
+    "page",
+    "per_page",
+    "team_id",
+    "folder_id",
+    "filter",
+    "before",
+    "after",
+    "user_id",
+    "operation_name",
+];
 
 /// The parsed query string, in request order.
 pub struct Query(pub Vec<(String, String)>);
@@ -18,9 +34,22 @@ pub struct Query(pub Vec<(String, String)>);
 impl Query {
     pub fn parse(raw: Option<&str>) -> ApiResult<Query> {
         let raw = raw.unwrap_or("");
-        serde_urlencoded::from_str(raw)
-            .map(Query)
-            .map_err(|_| ApiError::BadRequest("the query string is malformed".into()))
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+            .map_err(|_| ApiError::BadRequest("the query string is malformed".into()))?;
+        // PostgreSQL text cannot hold NUL; refused here, as in bodies, on every backend. A
+        // parameter the API does not read is ignored, NUL or not.
+        for (name, value) in &pairs {
+            let known = KNOWN_PARAMETERS
+                .iter()
+                .find(|known| name.trim_end_matches("[]") == **known);
+            if let (Some(name), true) = (known, value.contains('\0')) {
+                return Err(ApiError::invalid(
+                    name,
+                    format!("{name} must not contain NUL characters"),
+                ));
+            }
+        }
+        Ok(Query(pairs))
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -31,15 +60,26 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
-    /// An optional integer parameter; anything else is a 422 naming it.
+    /// An optional integer parameter; anything else (an empty value too) is a 422 naming it.
     pub fn int(&self, name: &'static str) -> ApiResult<Option<i64>> {
         match self.get(name) {
-            None | Some("") => Ok(None),
+            None => Ok(None),
             Some(v) => v
                 .trim()
                 .parse()
                 .map(Some)
                 .map_err(|_| ApiError::invalid(name, format!("{name} must be an integer"))),
+        }
+    }
+
+    /// An optional id parameter (`team_id`, `folder_id`): an integer of at least 1.
+    pub fn id(&self, name: &'static str) -> ApiResult<Option<i64>> {
+        match self.int(name)? {
+            Some(id) if id < 1 => Err(ApiError::invalid(
+                name,
+                format!("{name} must be 1 or greater"),
+            )),
+            other => Ok(other),
         }
     }
 }
@@ -52,16 +92,28 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn from_query(query: &Query) -> ApiResult<PageParams> {
-        let page = query.int("page")?.unwrap_or(1);
+        // A run of digits too long for an integer is still "more than the maximum".
+        let huge = |name| {
+            query
+                .get(name)
+                .map(str::trim)
+                .is_some_and(|v| v.len() > 18 && v.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let page = if huge("page") {
+            i64::MAX
+        } else {
+            query.int("page")?.unwrap_or(1)
+        };
         if page < 1 {
             return Err(ApiError::invalid("page", "page must be 1 or greater"));
         }
-        // A run of digits too long for an integer is still "more than the maximum".
-        let huge = query
-            .get("per_page")
-            .map(str::trim)
-            .is_some_and(|v| v.len() > 18 && v.bytes().all(|b| b.is_ascii_digit()));
-        let per_page = if huge {
+        if page > MAX_PAGE {
+            return Err(ApiError::invalid(
+                "page",
+                format!("page must be at most {MAX_PAGE}"),
+            ));
+        }
+        let per_page = if huge("per_page") {
             MAX_PER_PAGE
         } else {
             query.int("per_page")?.unwrap_or(DEFAULT_PER_PAGE)

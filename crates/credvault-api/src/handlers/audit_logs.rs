@@ -36,11 +36,24 @@ fn filter(query: &Query) -> ApiResult<AuditFilter> {
         let id = value
             .trim()
             .parse()
-            .map_err(|_| ApiError::invalid("user_id", "user_id[] must be integers (user ids)"))?;
+            .ok()
+            .filter(|id: &i64| *id >= 1)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "user_id",
+                    "user_id[] must be integers of at least 1 (user ids)",
+                )
+            })?;
         user_ids.push(id);
     }
     let mut operation_names = Vec::new();
     for value in values(query, "operation_name")? {
+        if value.is_empty() {
+            return Err(ApiError::invalid(
+                "operation_name",
+                "operation_name[] values must not be empty",
+            ));
+        }
         if value.chars().count() > MAX_OPERATION_CHARS {
             return Err(ApiError::invalid(
                 "operation_name",
@@ -67,7 +80,7 @@ fn values<'q>(query: &'q Query, name: &'static str) -> ApiResult<Vec<&'q str>> {
     let found: Vec<&str> = query
         .0
         .iter()
-        .filter(|(k, v)| (k == name || *k == bracketed) && !v.is_empty())
+        .filter(|(k, _)| k == name || *k == bracketed)
         .map(|(_, v)| v.as_str())
         .collect();
     if found.len() > MAX_FILTER_VALUES {
@@ -81,7 +94,7 @@ fn values<'q>(query: &'q Query, name: &'static str) -> ApiResult<Vec<&'q str>> {
 
 fn time(query: &Query, name: &'static str) -> ApiResult<Option<i64>> {
     match query.get(name) {
-        None | Some("") => Ok(None),
+        None => Ok(None),
         Some(text) => parse_rfc3339(text).map(Some).ok_or_else(|| {
             ApiError::invalid(
                 name,

@@ -98,7 +98,7 @@ pub async fn list(
     caller: Caller,
     list: ListRequest,
 ) -> ApiResult<Json<crate::extract::pagination::Envelope<Value>>> {
-    let team_id = list.query.int("team_id")?;
+    let team_id = list.query.id("team_id")?;
     let member = caller.list_scope(&state, team_id).await?;
     let page = state
         .store

@@ -69,6 +69,12 @@ async fn published(state: &AppState, issuer: &str) -> ApiResult<(Vec<String>, Ma
 
 /// The live JWT credential published under `issuer`; 404 for anything else.
 async fn issuer_credential(state: &AppState, issuer: &str) -> ApiResult<Credential> {
+    // Issuer ids are 32 hex digits; anything else names no issuer, and never reaches the
+    // database (PostgreSQL refuses text holding NUL, which would read as an outage).
+    let well_formed = issuer.len() == 32 && issuer.bytes().all(|b| b.is_ascii_hexdigit());
+    if !well_formed {
+        return Err(ApiError::not_found("no such issuer"));
+    }
     state
         .store
         .get_credential_by_issuer(issuer)

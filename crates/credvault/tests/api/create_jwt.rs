@@ -65,10 +65,15 @@ async fn seed_sample_request_returns_every_tines_field() {
         "{issuer}"
     );
     assert_eq!(obj["jwks_url"], format!("{issuer}/jwks.json"));
+    assert_eq!(
+        obj["issuer_id"].as_str(),
+        issuer.rsplit('/').next(),
+        "{issuer}"
+    );
     assert!(obj["jwt_key_id"].is_string(), "{body}");
     assert_eq!(obj["jwt_key_rotated_at"], Value::Null);
     assert_eq!(obj["jwt_rotation_period_seconds"], Value::Null);
-    assert_eq!(obj.len(), 31, "unexpected fields: {body}");
+    assert_eq!(obj.len(), 32, "unexpected fields: {body}");
 
     // The same credential reads back identically.
     let id = obj["id"].as_i64().unwrap();

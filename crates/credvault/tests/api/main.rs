@@ -25,6 +25,7 @@ mod backup;
 mod cli;
 mod concurrency;
 mod console;
+mod contract;
 mod create_jwt;
 mod encryption;
 mod generated_keys;

@@ -120,6 +120,7 @@ const FOLDERS: &str = "/api/v1/folders";
 const ONE: &str = "/api/v1/user_credentials/{id}";
 const TOKEN: &str = "/api/v1/user_credentials/{id}/token";
 const JWKS: &str = "/api/v1/user_credentials/{id}/jwks";
+const ROTATE: &str = "/api/v1/user_credentials/{id}/rotate";
 const NOTIFICATIONS: &str = "/api/v1/user_credentials/{id}/notifications";
 
 /// Blue Team with Ada (its EDITOR) and a VIEWER; Red Team, of which Ada is no member.
@@ -435,6 +436,12 @@ async fn mint_and_jwks_responses_match_the_document() {
     assert_eq!(set["keys"][0]["kty"], "EC", "{set}");
     assert_eq!(set["keys"][0]["crv"], "P-256", "{set}");
     assert_eq!(set["keys"][0]["kid"], "k1", "{set}");
+    // After a rotation the set holds the new key and the one it replaced (Schemathesis found
+    // the document allowing only one).
+    let rotate = format!("{}/rotate", cred_path(jwt_id));
+    s.call(POST, ROTATE, &rotate, a, None, 200).await;
+    let set = s.call(GET, JWKS, &jwks_path(jwt_id), v, None, 200).await;
+    assert_eq!(set["keys"].as_array().unwrap().len(), 2, "{set}");
     let mut hmac = jwt_body(f.team_id, "Shared secret");
     hmac["jwt_algorithm"] = json!("HS256");
     hmac["jwt_private_key"] = json!("a-shared-secret");

@@ -66,7 +66,7 @@ pub async fn list(
     caller: Caller,
     list: ListRequest,
 ) -> ApiResult<Json<Envelope<Box<RawValue>>>> {
-    let team_id = list.query.int("team_id")?;
+    let team_id = list.query.id("team_id")?;
     let member = caller.list_scope(&state, team_id).await?;
     let (restricted, unused) = match list.query.get("filter").unwrap_or("") {
         "" => (None, false),
@@ -83,7 +83,7 @@ pub async fn list(
     let filter = CredentialFilter {
         member,
         team_id,
-        folder_id: list.query.int("folder_id")?,
+        folder_id: list.query.id("folder_id")?,
         restricted,
         unused,
     };

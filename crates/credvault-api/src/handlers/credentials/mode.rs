@@ -64,6 +64,7 @@ pub async fn apply_mode(
     body: &Fields,
     stored: Option<&Credential>,
 ) -> ApiResult<ModeData> {
+    refuse_other_modes_fields(mode, body)?;
     match mode {
         Mode::Jwt => apply_jwt(state, body, stored).await,
         Mode::Text => apply_text(body, stored),
@@ -144,6 +145,23 @@ fn headers(given: &Map<String, Value>) -> ApiResult<Map<String, Value>> {
     }
     within_limits("jwt_headers", given, MAX_HEADERS_BYTES)?;
     Ok(given.clone())
+}
+
+/// A field of another mode would be silently dropped, and a client that sent it (a
+/// `jwt_payload` on a TEXT credential, a `value` on a JWT one) surely meant something by it.
+fn refuse_other_modes_fields(mode: Mode, body: &Fields) -> ApiResult<()> {
+    let foreign: &[&'static str] = match mode {
+        Mode::Jwt => &["value"],
+        Mode::Text => &JWT_FIELDS,
+        _ => &[],
+    };
+    match foreign.iter().find(|field| body.has(field)) {
+        Some(field) => Err(ApiError::invalid(
+            field,
+            format!("{field} is not a field of {} credentials", mode.as_str()),
+        )),
+        None => Ok(()),
+    }
 }
 
 const JWT_FIELDS: [&str; 10] = [

@@ -79,6 +79,7 @@ fn issuer_fields(c: &Credential, settings: &[(String, &RawValue)], public_url: &
         .and_then(|(_, raw)| serde_json::from_str::<Algorithm>(raw.get()).ok());
     if algorithm.is_none_or(|a| a.family() == KeyFamily::Hmac) {
         return json!({
+            "issuer_id": null,
             "issuer_url": null,
             "jwks_url": null,
             "jwt_key_id": null,
@@ -87,6 +88,7 @@ fn issuer_fields(c: &Credential, settings: &[(String, &RawValue)], public_url: &
     }
     let issuer_url = issuer_url(public_url, &c.issuer_id);
     json!({
+        "issuer_id": c.issuer_id,
         "jwks_url": format!("{issuer_url}/jwks.json"),
         "issuer_url": issuer_url,
         "jwt_key_id": c.key_id,

@@ -427,6 +427,10 @@ impl Server {
         self.call(Method::POST, path, Some(key), Some(body)).await
     }
 
+    pub async fn put(&self, path: &str, key: &str, body: Value) -> (u16, Value) {
+        self.call(Method::PUT, path, Some(key), Some(body)).await
+    }
+
     pub async fn delete(&self, path: &str, key: &str) -> (u16, Value) {
         self.call(Method::DELETE, path, Some(key), None).await
     }
