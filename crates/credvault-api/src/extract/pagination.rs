@@ -11,9 +11,6 @@ use crate::error::{ApiError, ApiResult};
 
 pub const DEFAULT_PER_PAGE: i64 = 20;
 pub const MAX_PER_PAGE: i64 = 500;
-/// Far beyond any list's last page (pages past the end are empty), and small enough that
-/// `page × per_page` stays a plain integer everywhere.
-pub const MAX_PAGE: i64 = 1_000_000_000;
 
 /// Every query parameter some list reads (`user_id[]` and `operation_name[]` without brackets).
 const KNOWN_PARAMETERS: [&str; 9] = [
@@ -92,7 +89,8 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn from_query(query: &Query) -> ApiResult<PageParams> {
-        // A run of digits too long for an integer is still "more than the maximum".
+        // A run of digits too long for an integer is still a number: a page past the last
+        // (empty, however large), or more than the most items a page holds.
         let huge = |name| {
             query
                 .get(name)
@@ -106,12 +104,6 @@ impl PageParams {
         };
         if page < 1 {
             return Err(ApiError::invalid("page", "page must be 1 or greater"));
-        }
-        if page > MAX_PAGE {
-            return Err(ApiError::invalid(
-                "page",
-                format!("page must be at most {MAX_PAGE}"),
-            ));
         }
         let per_page = if huge("per_page") {
             MAX_PER_PAGE

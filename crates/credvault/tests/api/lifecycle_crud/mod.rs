@@ -63,7 +63,13 @@ fn assert_only_changed(prev: &Value, next: &Value, changed: &[&str]) {
     // credential publishes nothing); they are checked in `issuer`.
     let key_changes = ["jwt_algorithm", "jwt_headers", "jwt_private_key"];
     let derived: &[&str] = if changed.iter().any(|c| key_changes.contains(c)) {
-        &["jwt_key_id", "jwt_key_rotated_at", "issuer_url", "jwks_url"]
+        &[
+            "jwt_key_id",
+            "jwt_key_rotated_at",
+            "issuer_id",
+            "issuer_url",
+            "jwks_url",
+        ]
     } else {
         &[]
     };
