@@ -152,6 +152,18 @@ async fn a_page_number_beyond_64_bits_is_an_empty_page_as_documented() {
     assert_eq!(page.get("maximum"), None, "{page}");
 }
 
+/// Each create (method, path, status) and the operations its links must lead to.
+#[rustfmt::skip]
+const WANTED_LINKS: &[(&str, &str, &str, &[&str])] = &[
+    ("/api/v1/admin/users", "post", "201", &["createApiKey", "deactivateUser"]),
+    ("/api/v1/admin/users/{id}/api_keys", "post", "201", &["revokeApiKey"]),
+    ("/api/v1/teams", "post", "201", &["getTeam", "inviteMember", "removeMember", "createFolder", "listFolders", "createCredential", "listCredentials"]),
+    ("/api/v1/folders", "post", "201", &["createCredential", "listCredentials"]),
+    ("/api/v1/user_credentials", "post", "201", &["getCredential", "updateCredential", "deleteCredential", "rotateCredentialKey", "listCredentialNotifications", "mintToken", "getCredentialJwks", "getIssuerJwks", "getIssuerDiscovery"]),
+    ("/api/v1/user_credentials/{id}", "put", "200", &["getCredential", "deleteCredential", "mintToken"]),
+    ("/api/v1/user_credentials/{id}/rotate", "post", "200", &["getCredentialJwks", "mintToken"]),
+];
+
 /// Each create links to the operations on what it created, naming parameters those operations
 /// have, so that Schemathesis' stateful phase can walk create → get → update → token → rotate
 /// → delete with real ids.
@@ -159,70 +171,8 @@ async fn a_page_number_beyond_64_bits_is_an_empty_page_as_documented() {
 async fn every_create_links_to_the_operations_on_what_it_created() {
     let server = Server::in_process().await;
     let doc = document(&server).await;
-    let wanted: &[(&str, &str, &str, &[&str])] = &[
-        (
-            "/api/v1/admin/users",
-            "post",
-            "201",
-            &["createApiKey", "deactivateUser"],
-        ),
-        (
-            "/api/v1/admin/users/{id}/api_keys",
-            "post",
-            "201",
-            &["revokeApiKey"],
-        ),
-        (
-            "/api/v1/teams",
-            "post",
-            "201",
-            &[
-                "getTeam",
-                "inviteMember",
-                "removeMember",
-                "createFolder",
-                "listFolders",
-                "createCredential",
-                "listCredentials",
-            ],
-        ),
-        (
-            "/api/v1/folders",
-            "post",
-            "201",
-            &["createCredential", "listCredentials"],
-        ),
-        (
-            "/api/v1/user_credentials",
-            "post",
-            "201",
-            &[
-                "getCredential",
-                "updateCredential",
-                "deleteCredential",
-                "rotateCredentialKey",
-                "listCredentialNotifications",
-                "mintToken",
-                "getCredentialJwks",
-                "getIssuerJwks",
-                "getIssuerDiscovery",
-            ],
-        ),
-        (
-            "/api/v1/user_credentials/{id}",
-            "put",
-            "200",
-            &["getCredential", "deleteCredential", "mintToken"],
-        ),
-        (
-            "/api/v1/user_credentials/{id}/rotate",
-            "post",
-            "200",
-            &["getCredentialJwks", "mintToken"],
-        ),
-    ];
     let operations = operations_by_id(&doc);
-    for (path, method, status, targets) in wanted {
+    for (path, method, status, targets) in WANTED_LINKS {
         let links = doc["paths"][path][method]["responses"][status]["links"]
             .as_object()
             .unwrap_or_else(|| panic!("{method} {path} {status} has no links"));
