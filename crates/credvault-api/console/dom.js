@@ -66,8 +66,9 @@ export function showErrors(formEl, errors) {
   let first = null;
   for (const { message, field: name } of errors) {
     const control = name ? formEl.querySelector(`[name="${CSS.escape(fieldOf(name))}"]`) : null;
-    if (control) {
-      const p = formEl.querySelector(`#${CSS.escape(control.id)}-error`);
+    // A control without a place for errors (a hidden `mode`) sends its error to the top.
+    const p = control?.id ? formEl.querySelector(`#${CSS.escape(control.id)}-error`) : null;
+    if (p) {
       p.textContent = p.textContent ? `${p.textContent} ${message}` : message;
       p.hidden = false;
       control.setAttribute("aria-invalid", "true");

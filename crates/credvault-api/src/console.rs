@@ -149,6 +149,19 @@ mod tests {
         }
     }
 
+    /// The audit log page offers every operation name the log records, spelled alike.
+    #[test]
+    fn the_audit_page_offers_every_operation_name() {
+        let admin = ASSETS.iter().find(|a| a.name == "pages/admin.js").unwrap();
+        let text = std::str::from_utf8(admin.body).unwrap();
+        for name in crate::audit::op::ALL {
+            assert!(
+                text.contains(&format!("\"{name}\"")),
+                "pages/admin.js lacks {name}"
+            );
+        }
+    }
+
     /// `target` as imported from `from`, both under `/console/`.
     fn resolve(from: &str, target: &str) -> String {
         let mut parts: Vec<&str> = from.split('/').collect();

@@ -79,6 +79,14 @@ export async function teamsPage(ctx) {
 }
 
 const PER_PAGE = 50;
+// The operations the audit log records (API.md §8), offered as the filter is typed.
+const OPERATIONS = [
+  "CredentialSave", "CredentialMovement", "CredentialKeyRotation", "CredentialDestruction",
+  "CredentialTokenMint", "CredentialTokenMintRefusal", "FolderCreation", "TeamCreation",
+  "TeamMemberInvitation", "TeamMemberRemoval", "UserCreation", "UserDeactivation",
+  "AuthenticationTokenCreation", "AuthenticationTokenDeletion", "MasterKeyRotation",
+  "EncryptionKeyRotation", "EncryptionKeyRetirement",
+];
 
 export async function auditPage(ctx) {
   const operation = ctx.query.get("operation_name") ?? "";
@@ -87,7 +95,8 @@ export async function auditPage(ctx) {
   const list = await get(`/audit_logs${query({ operation_name: operation, user_id: userId, page, per_page: PER_PAGE })}`);
   const go = (changes) => ctx.navigate(`/audit_logs${query({ operation_name: operation, user_id: userId, ...changes })}`);
   const filters = form({ class: "filters", role: "search" },
-    field("Operation", input("operation_name", { value: operation, placeholder: "e.g. CredentialCreation" })),
+    field("Operation", input("operation_name", { value: operation, placeholder: "e.g. CredentialSave", list: "operation-names" })),
+    h("datalist", { id: "operation-names" }, OPERATIONS.map((name) => h("option", { value: name }))),
     field("User id", input("user_id", { value: userId, inputmode: "numeric" })),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Filter")));
   filters.addEventListener("submit", (e) => {

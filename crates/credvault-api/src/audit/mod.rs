@@ -35,6 +35,27 @@ pub mod op {
     pub const ENCRYPTION_KEY_ROTATION: &str = "EncryptionKeyRotation";
     pub const ENCRYPTION_KEY_RETIREMENT: &str = "EncryptionKeyRetirement";
 
+    /// Every operation the log records.
+    pub const ALL: [&str; 17] = [
+        CREDENTIAL_SAVE,
+        CREDENTIAL_DESTRUCTION,
+        CREDENTIAL_MOVEMENT,
+        CREDENTIAL_KEY_ROTATION,
+        TOKEN_MINT,
+        TOKEN_MINT_REFUSAL,
+        TOKEN_CREATION,
+        TOKEN_DELETION,
+        FOLDER_CREATION,
+        TEAM_CREATION,
+        TEAM_MEMBER_INVITATION,
+        TEAM_MEMBER_REMOVAL,
+        USER_CREATION,
+        USER_DEACTIVATION,
+        MASTER_KEY_ROTATION,
+        ENCRYPTION_KEY_ROTATION,
+        ENCRYPTION_KEY_RETIREMENT,
+    ];
+
     /// The spellings of real Tines exports that the list filter also accepts, and what they
     /// mean here.
     pub const ALIASES: [(&str, &str); 2] = [
