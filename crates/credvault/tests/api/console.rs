@@ -2,13 +2,14 @@
 //! API call made for it (`GET /api/v1/me`), and the console itself driven in a real headless
 //! Chromium (`tests/console_e2e.py`, one scenario per test).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::notifications::notifications_until;
 use crate::support::*;
 
 /// The policy every console response carries: scripts and styles only from the server, no
@@ -166,43 +167,16 @@ async fn the_list_warns_of_near_expiry_shows_last_use_and_filters_in_the_browser
     let restricted_id = create_ok(&server, restricted).await;
     let used = create_ok(&server, jwt_body(w.team_id, "In use")).await;
     mint_ok(&server, used, None).await;
-    wait_until_used(&server, used).await;
-    wait_for_a_reminder(&server, soon).await;
+    // Both happen in the background: use is recorded within seconds, reminders each second.
+    let recorded = |read: &Value| read["last_used_at"].is_string();
+    credential_when(&server, used, Duration::from_secs(5), "last use", recorded).await;
+    notifications_until(&server, soon, "a reminder", |found| found.len() == 1).await;
 
     let world = json!({
         "keys": { "editor": w.editor_key() },
         "restricted_id": restricted_id,
     });
     drive_console(&server, "list", world);
-}
-
-/// Waits until the credential's use has been recorded (in the background, within seconds).
-async fn wait_until_used(server: &Server, id: i64) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let (status, body) = server.get(&cred_path(id), OWNER_KEY).await;
-        assert_eq!(status, 200, "{body}");
-        if body["last_used_at"].is_string() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "no last_used_at after 5 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Waits until the scheduler has planned a reminder for the credential.
-async fn wait_for_a_reminder(server: &Server, id: i64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let path = format!("{}/notifications", cred_path(id));
-    loop {
-        let (status, body) = server.get(&path, OWNER_KEY).await;
-        assert_eq!(status, 200, "{body}");
-        if body["meta"]["count"] == 1 {
-            return;
-        }
-        assert!(Instant::now() < deadline, "no reminder after 10 s: {body}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! instance was down happens at the next start. A rotation is made due by moving the row's
 //! `rotate_at` into the past, instead of waiting the minute the shortest period takes.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -33,15 +33,8 @@ fn make_due(server: &Server, id: i64) {
 
 /// The credential once its key has been rotated (within 15 s).
 async fn once_rotated(server: &Server, id: i64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let (_, read) = server.get(&cred_path(id), OWNER_KEY).await;
-        if !read["jwt_key_rotated_at"].is_null() {
-            return read;
-        }
-        assert!(Instant::now() < deadline, "never rotated: {read}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let rotated = |read: &Value| !read["jwt_key_rotated_at"].is_null();
+    credential_when(server, id, Duration::from_secs(15), "rotation", rotated).await
 }
 
 async fn published_keys(server: &Server, id: i64) -> usize {

@@ -2,6 +2,7 @@
 //! expecting success unless its name says otherwise.
 
 use std::fmt::Display;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::Value;
@@ -29,6 +30,31 @@ pub fn id_of(body: &Value) -> i64 {
     body["id"]
         .as_i64()
         .unwrap_or_else(|| panic!("no id: {body}"))
+}
+
+/// The credential (read as the owner every 100 ms) once `done` holds for it; fails when that
+/// takes longer than `within`. For what the server does in the background (recording use,
+/// scheduled rotation).
+pub async fn credential_when(
+    server: &Server,
+    id: i64,
+    within: Duration,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let (status, read) = server.get(&cred_path(id), OWNER_KEY).await;
+        assert_eq!(status, 200, "{read}");
+        if done(&read) {
+            return read;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} not within {within:?}: {read}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Creates a credential as the owner, expecting 201; returns its id.
