@@ -49,11 +49,23 @@ impl Query {
         Ok(Query(pairs))
     }
 
+    /// The last value of `name`. Only the parameters [`Query::parse`] checks may be read, so
+    /// that none reaches the database unchecked (a new one is added to the list).
     pub fn get(&self, name: &str) -> Option<&str> {
+        debug_assert!(KNOWN_PARAMETERS.contains(&name), "{name} is not checked");
         self.0
             .iter()
             .rev()
             .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a list parameter, sent as `name[]=…` (Tines) or `name=…`, in order.
+    pub fn all<'q>(&'q self, name: &'q str) -> impl Iterator<Item = &'q str> {
+        debug_assert!(KNOWN_PARAMETERS.contains(&name), "{name} is not checked");
+        self.0
+            .iter()
+            .filter(move |(k, _)| k.strip_suffix("[]").unwrap_or(k) == name)
             .map(|(_, v)| v.as_str())
     }
 

@@ -74,15 +74,9 @@ fn filter(query: &Query) -> ApiResult<AuditFilter> {
     })
 }
 
-/// The values of a list parameter, sent as `name[]=…` (Tines) or `name=…`, repeated.
+/// The values of a list parameter, at most [`MAX_FILTER_VALUES`].
 fn values<'q>(query: &'q Query, name: &'static str) -> ApiResult<Vec<&'q str>> {
-    let bracketed = format!("{name}[]");
-    let found: Vec<&str> = query
-        .0
-        .iter()
-        .filter(|(k, _)| k == name || *k == bracketed)
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let found: Vec<&str> = query.all(name).collect();
     if found.len() > MAX_FILTER_VALUES {
         return Err(ApiError::invalid(
             name,
