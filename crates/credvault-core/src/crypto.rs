@@ -452,6 +452,12 @@ pub fn generate_uid() -> String {
     })
 }
 
+/// Whether `text` has the form [`generate_uid`] gives (and the migrations that filled older
+/// rows gave): 32 hex digits. Anything else can be refused before any lookup.
+pub fn is_uid(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// Associated data for one secret field of one credential row.
 pub fn credential_aad(team_id: i64, uid: &str, field: &str) -> Vec<u8> {
     format!("credvault/v1/credential/team={team_id}/uid={uid}/{field}").into_bytes()
@@ -460,6 +466,20 @@ pub fn credential_aad(team_id: i64, uid: &str, field: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_uids_are_uids_and_other_text_is_not() {
+        assert!(is_uid(&generate_uid()));
+        for text in [
+            "",
+            "ab\0cd",
+            &"g".repeat(32),
+            &"a".repeat(31),
+            &"a".repeat(33),
+        ] {
+            assert!(!is_uid(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn hmac_matches_rfc_4231_case_2() {

@@ -8,6 +8,7 @@ use axum::http::header::CACHE_CONTROL;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use credvault_core::crypto::is_uid;
 use credvault_core::model::Mode;
 use credvault_store::Credential;
 use serde_json::{json, Map, Value};
@@ -69,10 +70,9 @@ async fn published(state: &AppState, issuer: &str) -> ApiResult<(Vec<String>, Ma
 
 /// The live JWT credential published under `issuer`; 404 for anything else.
 async fn issuer_credential(state: &AppState, issuer: &str) -> ApiResult<Credential> {
-    // Issuer ids are 32 hex digits; anything else names no issuer, and never reaches the
-    // database (PostgreSQL refuses text holding NUL, which would read as an outage).
-    let well_formed = issuer.len() == 32 && issuer.bytes().all(|b| b.is_ascii_hexdigit());
-    if !well_formed {
+    // Anything but a uid names no issuer, and never reaches the database (PostgreSQL refuses
+    // text holding NUL, which would read as an outage).
+    if !is_uid(issuer) {
         return Err(ApiError::not_found("no such issuer"));
     }
     state
